@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 
 /** An EventEmitter whose event names and payloads are checked by the compiler. */
+/** Event name → listener signature. Interfaces qualify too (no index signature needed). */
 // biome-ignore lint/suspicious/noExplicitAny: listener argument lists are generic by design
-export type EventMap = Record<string, (...args: any[]) => void>;
+export type EventMap<E> = { [K in keyof E]: (...args: any[]) => void };
 
-export class TypedEmitter<E extends EventMap> {
+export class TypedEmitter<E extends EventMap<E>> {
   readonly #inner = new EventEmitter();
 
   on<K extends keyof E & string>(event: K, listener: E[K]): this {

@@ -38,3 +38,10 @@ export interface FaceAnalysis {
   arousal: number;
   mask: { present: boolean; score: number } | null;
 }
+
+/** A packed RGB image (3 bytes per pixel, row-major). A `Frame` is one. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}

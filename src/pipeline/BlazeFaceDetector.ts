@@ -1,0 +1,123 @@
+import type { FaceBox, RgbImage } from '../core/types.js';
+import { type FaceDetector, nonMaxSuppression } from './FaceDetector.js';
+import { loadGraphModelFromDisk } from './modelFiles.js';
+import type { ResolvedModel } from './modelManifest.js';
+import { type GraphModel, type Tensor, tf } from './tf.js';
+
+/** Values per anchor in the model's output: score logit, box (cx, cy, w, h offsets), 6 keypoints (x, y). */
+const ROW = 17;
+
+/**
+ * BlazeFace full-range ("back") detector: the image is letterboxed to a square (so faces keep their shape),
+ * resized to 256, run once, and the 896 anchor outputs are decoded and suppressed here in plain JS.
+ */
+export class BlazeFaceDetector implements FaceDetector {
+  readonly name: string;
+  readonly #model: GraphModel;
+  readonly #size: number;
+  readonly #anchors: Float32Array;
+  readonly #defaults: { minScore: number; iouThreshold: number; maxFaces: number };
+  readonly #input: { scale: number; offset: number };
+
+  private constructor(model: GraphModel, resolved: ResolvedModel) {
+    const { manifest } = resolved;
+    this.name = manifest.name;
+    this.#model = model;
+    this.#size = manifest.input.size;
+    this.#anchors = blazeFaceAnchors(this.#size);
+    this.#defaults = manifest.detector ?? { minScore: 0.5, iouThreshold: 0.3, maxFaces: 50 };
+    this.#input = { scale: manifest.input.scale, offset: manifest.input.offset };
+  }
+
+  static async load(resolved: ResolvedModel): Promise<BlazeFaceDetector> {
+    const file = resolved.files[0] as string;
+    return new BlazeFaceDetector(await loadGraphModelFromDisk(file), resolved);
+  }
+
+  async detect(image: RgbImage, minScore = this.#defaults.minScore): Promise<FaceBox[]> {
+    const side = Math.max(image.width, image.height);
+    const padX = (side - image.width) / 2;
+    const padY = (side - image.height) / 2;
+    const output = tf.tidy(() => {
+      const pixels = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+      const padded = tf.pad(pixels, [
+        [Math.floor(padY), Math.ceil(padY)],
+        [Math.floor(padX), Math.ceil(padX)],
+        [0, 0],
+      ]);
+      const resized = tf.image.resizeBilinear(padded as import('@tensorflow/tfjs').Tensor3D, [this.#size, this.#size]);
+      const input = resized.mul(this.#input.scale).add(this.#input.offset).expandDims(0);
+      return this.#concatOutputs(this.#model.execute(input) as Tensor | Tensor[]);
+    });
+    let rows: Float32Array;
+    try {
+      rows = (await output.data()) as Float32Array;
+    } finally {
+      output.dispose();
+    }
+    const scale = side / this.#size;
+    const candidates: FaceBox[] = [];
+    const logitFloor = Math.log(minScore / (1 - minScore));
+    const count = this.#anchors.length / 2;
+    for (let i = 0; i < count; i++) {
+      const logit = rows[i * ROW] as number;
+      if (logit < logitFloor) continue;
+      const cx = (rows[i * ROW + 1] as number) + (this.#anchors[i * 2] as number);
+      const cy = (rows[i * ROW + 2] as number) + (this.#anchors[i * 2 + 1] as number);
+      const w = rows[i * ROW + 3] as number;
+      const h = rows[i * ROW + 4] as number;
+      candidates.push(
+        clipBox(
+          { x: (cx - w / 2) * scale - padX, y: (cy - h / 2) * scale - padY, w: w * scale, h: h * scale },
+          image,
+          1 / (1 + Math.exp(-logit)),
+        ),
+      );
+    }
+    return nonMaxSuppression(
+      candidates.filter((b) => b.w > 1 && b.h > 1),
+      this.#defaults.iouThreshold,
+      this.#defaults.maxFaces,
+    );
+  }
+
+  /** The model has four outputs (scores and boxes for the 16x16 and 8x8 grids); order them as the anchors are. */
+  #concatOutputs(out: Tensor | Tensor[]): Tensor {
+    if (!Array.isArray(out)) return out.squeeze([0]);
+    const bySize = [...out].sort((a, b) => a.size - b.size); // 384x1, 512x1, 384x16, 512x16
+    const [s384, s512, b384, b512] = bySize as [Tensor, Tensor, Tensor, Tensor];
+    const rows512 = tf.concat([s512, b512], 2);
+    const rows384 = tf.concat([s384, b384], 2);
+    return tf.concat([rows512, rows384], 1).squeeze([0]);
+  }
+
+  dispose(): void {
+    this.#model.dispose();
+  }
+}
+
+/** Anchor centres in input pixels: stride 16 with 2 anchors per cell, then stride 32 with 6. */
+export function blazeFaceAnchors(size: number): Float32Array {
+  const layers = [
+    { stride: size / 16, perCell: 2 },
+    { stride: size / 8, perCell: 6 },
+  ];
+  const out: number[] = [];
+  for (const { stride, perCell } of layers) {
+    const cells = Math.ceil(size / stride);
+    for (let row = 0; row < cells; row++) {
+      for (let col = 0; col < cells; col++) {
+        for (let k = 0; k < perCell; k++) out.push(stride * (col + 0.5), stride * (row + 0.5));
+      }
+    }
+  }
+  return Float32Array.from(out);
+}
+
+function clipBox(b: { x: number; y: number; w: number; h: number }, image: RgbImage, score: number): FaceBox {
+  const x1 = Math.max(0, b.x);
+  const y1 = Math.max(0, b.y);
+  const x2 = Math.min(image.width, b.x + b.w);
+  const y2 = Math.min(image.height, b.y + b.h);
+  return { x: x1, y: y1, w: Math.max(0, x2 - x1), h: Math.max(0, y2 - y1), score };
+}

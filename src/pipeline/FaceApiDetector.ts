@@ -1,0 +1,52 @@
+import type { FaceBox, RgbImage } from '../core/types.js';
+import { faceApi } from './faceApi.js';
+import { type FaceDetector, nonMaxSuppression } from './FaceDetector.js';
+import { loadWeightMapFromDisk } from './modelFiles.js';
+import type { ResolvedModel } from './modelManifest.js';
+import { tf } from './tf.js';
+
+type Net = InstanceType<ReturnType<typeof faceApi>['TinyFaceDetector']>;
+
+/** face-api's Tiny Face Detector (`tiny`) or SSD MobileNet v1 (`ssd`), run through face-api's own decoding. */
+export class FaceApiDetector implements FaceDetector {
+  readonly name: string;
+  readonly #net: Net;
+  readonly #runtime: 'faceapi-tiny' | 'faceapi-ssd';
+  readonly #inputSize: number;
+  readonly #defaults: { minScore: number; iouThreshold: number; maxFaces: number };
+
+  private constructor(net: Net, resolved: ResolvedModel) {
+    this.name = resolved.manifest.name;
+    this.#net = net;
+    this.#runtime = resolved.manifest.runtime as 'faceapi-tiny' | 'faceapi-ssd';
+    this.#inputSize = resolved.manifest.input.size;
+    this.#defaults = resolved.manifest.detector ?? { minScore: 0.5, iouThreshold: 0.4, maxFaces: 50 };
+  }
+
+  static async load(resolved: ResolvedModel): Promise<FaceApiDetector> {
+    const api = faceApi();
+    const net = resolved.manifest.runtime === 'faceapi-ssd' ? new api.SsdMobilenetv1() : new api.TinyFaceDetector();
+    net.loadFromWeightMap(loadWeightMapFromDisk(resolved.files[0] as string));
+    return new FaceApiDetector(net, resolved);
+  }
+
+  async detect(image: RgbImage, minScore = this.#defaults.minScore): Promise<FaceBox[]> {
+    const api = faceApi();
+    const options =
+      this.#runtime === 'faceapi-ssd'
+        ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: this.#defaults.maxFaces })
+        : new api.TinyFaceDetectorOptions({ inputSize: this.#inputSize, scoreThreshold: minScore });
+    const pixels = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
+    try {
+      const found = await this.#net.locateFaces(pixels, options);
+      const boxes = found.map((d) => ({ x: d.box.x, y: d.box.y, w: d.box.width, h: d.box.height, score: d.score }));
+      return nonMaxSuppression(boxes, this.#defaults.iouThreshold, this.#defaults.maxFaces);
+    } finally {
+      pixels.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.#net.dispose();
+  }
+}

@@ -1,0 +1,43 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { errorCode, errorMessage } from '../core/errors.js';
+import { ModelRunner } from './ModelRunner.js';
+import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
+
+/** Entry of one inference worker thread: one backend, its own models, one request at a time. */
+const port = parentPort;
+if (!port) throw new Error('inferenceWorker must run in a worker thread');
+const init = workerData as WorkerInit;
+
+let runner: ModelRunner;
+try {
+  runner = await ModelRunner.create(init.backend);
+  await runner.preload(init.preload.detectors, init.preload.classifiers);
+  port.postMessage({ ready: true, backend: runner.backend } satisfies WorkerReady);
+} catch (err) {
+  port.postMessage({ ready: false, error: { code: errorCode(err), message: errorMessage(err) } } satisfies WorkerReady);
+  process.exit(1);
+}
+
+port.on('message', async (req: WorkerRequest) => {
+  let response: WorkerResponse;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    switch (req.op) {
+      case 'detect':
+        response = { id: req.id, ok: true, result: await runner.detect(req.detector, req.image, req.minScore) };
+        break;
+      case 'classify': {
+        const result = await runner.classify(req.model, req.crops);
+        transfer.push(result.buffer as ArrayBuffer);
+        response = { id: req.id, ok: true, result };
+        break;
+      }
+      case 'numTensors':
+        response = { id: req.id, ok: true, result: runner.numTensors() };
+        break;
+    }
+  } catch (err) {
+    response = { id: req.id, ok: false, error: { code: errorCode(err), message: errorMessage(err) } };
+  }
+  port.postMessage(response, transfer);
+});

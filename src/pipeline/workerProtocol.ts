@@ -1,0 +1,20 @@
+import type { FaceBox, RgbImage } from '../core/types.js';
+import type { BackendChoice, BackendName } from './backendSelection.js';
+import type { CropBatch } from './EmotionClassifier.js';
+
+/** Messages between an `InferencePool` and its workers (structured clone; buffers transferred where possible). */
+export interface WorkerInit {
+  backend: BackendName | 'auto';
+  preload: { detectors: string[]; classifiers: string[] };
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'detect'; detector: string; image: RgbImage; minScore?: number }
+  | { id: number; op: 'classify'; model: string; crops: CropBatch }
+  | { id: number; op: 'numTensors' };
+
+export type WorkerResponse =
+  | { id: number; ok: true; result: FaceBox[] | Float32Array | number }
+  | { id: number; ok: false; error: { code: string; message: string } };
+
+export type WorkerReady = { ready: true; backend: BackendChoice } | { ready: false; error: { code: string; message: string } };
