@@ -12,7 +12,10 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
  * Decodes a JPEG, PNG or WebP (a path or the bytes) to packed RGB, applying EXIF orientation. Grey images become
  * three equal channels. Throws `InputError` with code `IMAGE_UNREADABLE` for anything corrupt or unsupported.
  */
-export async function decodeImage(input: string | Uint8Array, name = typeof input === 'string' ? input : 'image'): Promise<RgbImage> {
+export async function decodeImage(
+  input: string | Uint8Array,
+  name = typeof input === 'string' ? input : 'image',
+): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(input, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate()
@@ -21,7 +24,11 @@ export async function decodeImage(input: string | Uint8Array, name = typeof inpu
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`unexpected channel count ${info.channels}`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
   } catch (cause) {
     const reason = (cause as Error).message.split('\n')[0];
     throw new InputError('IMAGE_UNREADABLE', `${name}: not a readable image (${reason})`, { cause });
@@ -35,5 +42,9 @@ export async function resizeImage(image: RgbImage, width: number, height?: numbe
     .resize(width, h, { fit: height ? 'cover' : 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
 }

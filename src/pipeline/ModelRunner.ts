@@ -1,9 +1,14 @@
 import { CloseOnce } from '../core/CloseOnce.js';
 import { ModelLoadError } from '../core/errors.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
-import { type BackendChoice, type BackendName, selectBackend } from './backendSelection.js';
 import { BlazeFaceDetector } from './BlazeFaceDetector.js';
-import { type CropBatch, type EmotionClassifier, FaceApiEmotionClassifier, GraphEmotionClassifier } from './EmotionClassifier.js';
+import { type BackendChoice, type BackendName, selectBackend } from './backendSelection.js';
+import {
+  type CropBatch,
+  type EmotionClassifier,
+  FaceApiEmotionClassifier,
+  GraphEmotionClassifier,
+} from './EmotionClassifier.js';
 import { FaceApiDetector } from './FaceApiDetector.js';
 import type { FaceDetector } from './FaceDetector.js';
 import { type ResolvedModel, resolveModel } from './modelManifest.js';

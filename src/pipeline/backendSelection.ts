@@ -1,4 +1,4 @@
-import { ModelLoadError, errorMessage } from '../core/errors.js';
+import { errorMessage, ModelLoadError } from '../core/errors.js';
 
 /** Backends in the order they are tried: fastest first. */
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;

@@ -1,4 +1,5 @@
 import type { Box, RgbImage } from '../core/types.js';
+import type { CropBatch } from './EmotionClassifier.js';
 
 /**
  * The region cut around a detected face for an emotion model: a square centred on the detector's box, with
@@ -43,17 +44,25 @@ export function cropResize(image: RgbImage, region: Box, size: number, out: Uint
 }
 
 /** One crop per box, as one contiguous batch ready to become a single tensor. */
-export function cropBatch(
-  image: RgbImage,
-  boxes: readonly Box[],
-  size: number,
-  margin: number,
-): { data: Uint8Array; count: number; size: number } {
+export function cropBatch(image: RgbImage, boxes: readonly Box[], size: number, margin: number): CropBatch {
   const data = new Uint8Array(boxes.length * size * size * 3);
   boxes.forEach((box, k) => {
     cropResize(image, cropRegion(box, margin), size, data, k * size * size * 3);
   });
   return { data, count: boxes.length, size };
+}
+
+/** Several crop batches of one size (from different frames or streams) as one batch, in order. */
+export function concatBatches(parts: readonly CropBatch[]): CropBatch {
+  const size = parts[0]?.size ?? 0;
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.data.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    if (part.size !== size) throw new RangeError(`crop sizes differ: ${part.size} vs ${size}`);
+    data.set(part.data, offset);
+    offset += part.data.length;
+  }
+  return { data, count: parts.reduce((n, p) => n + p.count, 0), size };
 }
 
 /** The image mirrored left-right (for flip test-time augmentation). */
@@ -73,5 +82,5 @@ export function mirror(image: RgbImage): RgbImage {
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return Math.min(hi, Math.max(lo, v));
 }

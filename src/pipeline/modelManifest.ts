@@ -30,7 +30,10 @@ export const manifestSchema = z
     /** The model's own output order; mapped onto the project's order. */
     labels: z.array(z.string()).optional(),
     outputs: z.enum(['probabilities', 'logits']).optional(),
-    crop: z.object({ margin: z.number().min(0).max(2) }).strict().optional(),
+    crop: z
+      .object({ margin: z.number().min(0).max(2) })
+      .strict()
+      .optional(),
     detector: z
       .object({ minScore: z.number(), iouThreshold: z.number(), maxFaces: z.number().int().positive() })
       .strict()

@@ -17,4 +17,6 @@ export type WorkerResponse =
   | { id: number; ok: true; result: FaceBox[] | Float32Array | number }
   | { id: number; ok: false; error: { code: string; message: string } };
 
-export type WorkerReady = { ready: true; backend: BackendChoice } | { ready: false; error: { code: string; message: string } };
+export type WorkerReady =
+  | { ready: true; backend: BackendChoice }
+  | { ready: false; error: { code: string; message: string } };

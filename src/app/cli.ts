@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { errorCode, errorMessage, InputError } from '../core/errors.js';
+import { backendArg, detectorArg, numberArg, optionalInt, parseCommand } from './cliArgs.js';
+import { analyze } from './commands/analyze.js';
+import { bench } from './commands/bench.js';
+
+const USAGE = `usage: emostream <command> [options]
+
+commands:
+  serve [--config FILE] [--host H] [--port P]     the server (HTTP, WebSocket, web client)
+  analyze PATH... [--detector D] [--emotion-model M] [--fps N] [--width W] [--backend B] [--workers N]
+                                                   faces and emotions in images and videos, as JSON lines
+  bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
+
+detectors: blazeface (default), tiny, ssd; emotion models: human (default), faceapi, or a model folder;
+backends: auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu`;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze': {
+      const { values, positionals } = parseCommand(rest, {
+        detector: { type: 'string' },
+        'emotion-model': { type: 'string' },
+        fps: { type: 'string' },
+        width: { type: 'string' },
+        backend: { type: 'string' },
+        workers: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (positionals.length === 0) throw new InputError('BAD_ARGUMENT', 'analyze needs at least one PATH');
+      const summary = await analyze({
+        paths: positionals,
+        detector: detectorArg(values.detector),
+        emotionModel: typeof values['emotion-model'] === 'string' ? values['emotion-model'] : 'human',
+        fps: numberArg('fps', values.fps, 5, 0.1, 120),
+        width: Math.round(numberArg('width', values.width, 640, 64, 4096) / 2) * 2,
+        backend: backendArg(values.backend),
+        workers: optionalInt('workers', values.workers, 1, 64),
+        out,
+        err,
+      });
+      out(`files=${summary.files} faces=${summary.faces}`);
+      return summary.failed > 0 ? 1 : 0;
+    }
+    case 'bench': {
+      const { values } = parseCommand(rest, { seconds: { type: 'string' }, backend: { type: 'string' } });
+      await bench({
+        seconds: numberArg('seconds', values.seconds, 8, 1, 600),
+        backend: backendArg(values.backend),
+        out,
+      });
+      return 0;
+    }
+    case 'serve': {
+      const { serve } = await import('./commands/serve.js');
+      return serve(rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      err(`emostream: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    err(`emostream: ${errorMessage(e)} [${errorCode(e)}]`);
+    process.exitCode = e instanceof InputError ? 2 : 1;
+  },
+);

@@ -1,0 +1,3 @@
+export async function serve(_argv: string[]): Promise<number> {
+  throw new Error('serve: not yet');
+}
