@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EMOTION_LABELS } from '../../src/core/labels.js';
+import { sharedPath } from '../helpers/sharedData.js';
+
+const CLI = resolve('dist/app/cli.js');
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+  const lines = result.stdout.trim().split('\n');
+  return { code: result.status, lines, stderr: result.stderr };
+}
+
+describe('emostream analyze (the built CLI)', () => {
+  it('analyses images and a video, reports a corrupt file on stderr, and keeps going', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'emostream-analyze-'));
+    const happy = sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg');
+    const truncated = join(tmp, 'truncated.jpg');
+    writeFileSync(truncated, readFileSync(happy).subarray(0, 2000));
+    const notAnImage = join(tmp, 'notes.png');
+    writeFileSync(notAnImage, 'this is not a PNG');
+    const group = sharedPath('photos', 'multi_face', 'fr_two_people.jpg');
+    const video = sharedPath('video', 'fr_short_hamilton_clip.mp4');
+
+    const { code, lines, stderr } = run(['analyze', happy, truncated, notAnImage, group, video, '--fps', '2']);
+
+    expect(code).toBe(1); // something failed
+    const errors = stderr.trim().split('\n').filter((l) => l.startsWith('emostream analyze:'));
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toContain('truncated.jpg');
+    expect(errors[0]).toContain('[IMAGE_UNREADABLE]');
+    expect(errors[1]).toContain('notes.png');
+
+    const summary = lines.at(-1);
+    const records = lines.slice(0, -1).map((l) => JSON.parse(l));
+    const imageRecords = records.filter((r) => r.faces && r.frame === undefined);
+    expect(imageRecords.map((r) => r.file)).toEqual([happy, group]);
+    const [face] = imageRecords[0].faces;
+    expect(face.emotion.label).toBe('happy');
+    expect(Object.keys(face.emotion.scores)).toEqual([...EMOTION_LABELS]);
+    expect(face.valence).toBeGreaterThan(0);
+    expect(imageRecords[1].faces).toHaveLength(2);
+
+    const frames = records.filter((r) => r.frame !== undefined);
+    expect(frames.length).toBeGreaterThanOrEqual(17); // ~9.2 s at 2 fps
+    expect(frames.map((r) => r.frame)).toEqual(frames.map((_, i) => i));
+    expect(frames[1].tMs - frames[0].tMs).toBe(500);
+    expect(frames.filter((r) => r.faces.length > 0).length / frames.length).toBeGreaterThan(0.8);
+
+    const faces = records.reduce((n, r) => n + r.faces.length, 0);
+    expect(summary).toBe(`files=3 faces=${faces}`);
+  });
+
+  it('exits non-zero with one clear line for a bad argument', () => {
+    const { code, stderr } = run(['analyze', 'x.jpg', '--detector', 'yolo']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toMatch(/--detector must be one of blazeface, tiny, ssd.*\[BAD_ARGUMENT\]/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('uses the model it is asked for', () => {
+    const happy = sharedPath('photos', 'single_face_emotion_labeled', 'surprise__faceapijs_surprised.jpg');
+    const { code, lines } = run(['analyze', happy, '--detector', 'ssd', '--emotion-model', 'faceapi', '--workers', '1']);
+    expect(code).toBe(0);
+    expect(JSON.parse(lines[0] as string).faces[0].emotion.label).toBe('surprise');
+    expect(lines.at(-1)).toBe('files=1 faces=1');
+  });
+});
