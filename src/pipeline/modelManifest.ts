@@ -20,7 +20,7 @@ const inputSchema = z
 export const manifestSchema = z
   .object({
     name: z.string().min(1),
-    kind: z.enum(['emotion', 'detector', 'head']),
+    kind: z.enum(['emotion', 'detector', 'head', 'mask']),
     runtime: z.enum(['graph', 'faceapi-expression', 'blazeface', 'faceapi-tiny', 'faceapi-ssd', 'head']),
     description: z.string().optional(),
     origin: z.record(z.string(), z.string()),
