@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The server's configuration: one strict schema (unknown keys are errors), parsed once at start and frozen.
+ * Every field has a default, so an empty file (or none) is a valid configuration. Durations end in `Ms`.
+ */
+const server = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Largest request body (POST /api/analyze, POST /api/streams), bytes. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
+    /** Origins allowed to open WebSockets besides the server's own; `*` allows any. */
+    allowedOrigins: z.array(z.string()).default([]),
+    /** Where cameras added through the API are kept across restarts. */
+    stateFile: z.string().default('.state/cameras.json'),
+    shutdownTimeoutMs: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+const models = z
+  .object({
+    detector: z.enum(['blazeface', 'tiny', 'ssd']).default('blazeface'),
+    emotion: z.string().min(1).default('human'),
+    /** A mask model name or folder; null for none. */
+    mask: z.string().min(1).nullable().default(null),
+    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
+    /** Inference worker threads; 0 = one per core. */
+    workers: z.number().int().min(0).max(64).default(0),
+  })
+  .strict();
+
+const analysis = z
+  .object({
+    /** Analysed frames per second per stream. */
+    fps: z.number().positive().max(60).default(5),
+    /** Run the detector every k analysed frames (and at once when a track is lost); 1 = every frame. */
+    detectEvery: z.number().int().min(1).max(100).default(3),
+    /** Width of decoded frames (height follows the aspect). */
+    frameWidth: z.number().int().min(64).max(3840).default(640),
+    maxBatch: z.number().int().min(1).max(256).default(16),
+    maxWaitMs: z.number().int().min(0).max(1000).default(5),
+  })
+  .strict();
+
+const events = z
+  .object({
+    /** `face.update` events per track per second, at most. */
+    maxUpdatesPerSecond: z.number().positive().max(60).default(4),
+    heartbeatMs: z.number().int().positive().default(30_000),
+    queueLimit: z.number().int().positive().default(1000),
+  })
+  .strict();
+
+const limits = z
+  .object({
+    maxStreams: z.number().int().positive().default(16),
+    maxPublishers: z.number().int().positive().default(8),
+    maxSubscribers: z.number().int().positive().default(100),
+  })
+  .strict();
+
+const auth = z
+  .object({
+    /** Needed to publish a webcam (`/signal`). */
+    publishToken: z.string().min(16).optional(),
+    /** Needed to subscribe to events and read streams. */
+    subscribeToken: z.string().min(16).optional(),
+    /** Needed to add and remove cameras. */
+    adminToken: z.string().min(16).optional(),
+  })
+  .strict();
+
+const camera = z
+  .object({
+    name: z.string().min(1).max(100),
+    url: z.string().min(1),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: server.default(server.parse({})),
+    models: models.default(models.parse({})),
+    analysis: analysis.default(analysis.parse({})),
+    events: events.default(events.parse({})),
+    limits: limits.default(limits.parse({})),
+    auth: auth.default({}),
+    /** A folder from which `file` streams may be added through the API; none by default. */
+    files: z
+      .object({ allowDir: z.string().min(1).optional() })
+      .strict()
+      .default({}),
+    webrtc: z
+      .object({ iceServers: z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]) }).passthrough()) })
+      .strict()
+      .default({ iceServers: [] }),
+    tracking: z.record(z.string(), z.number()).default({}),
+    cameras: z.array(camera).default([]),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type CameraConfig = z.infer<typeof camera>;
