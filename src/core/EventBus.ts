@@ -9,181 +9,172 @@
  * - `maxUpdatesPerSecond`: `face.update`s are rate-limited per track (see UpdateRateLimiter); `face.new`,
  *   `face.emotion`, `face.end` and `stream.state` always pass.
  */
-import { CloseOnce } from "./CloseOnce.js";
-import { AppError } from "./errors.js";
-import { type BusEvent, BusEventSchema, type BusEventType } from "./events.js";
-import { UpdateRateLimiter } from "./UpdateRateLimiter.js";
+import { CloseOnce } from './CloseOnce.js';
+import { AppError } from './errors.js';
+import { type BusEvent, BusEventSchema, type BusEventType } from './events.js';
+import { UpdateRateLimiter } from './UpdateRateLimiter.js';
 
 export type EventSink = (event: BusEvent) => void;
 
 /** Which events a sink wants; an absent or empty set means "all". */
 export interface EventFilter {
-	streams?: Iterable<string>;
-	types?: Iterable<BusEventType>;
+  streams?: Iterable<string>;
+  types?: Iterable<BusEventType>;
 }
 
 export interface EventBusOptions {
-	/** Check each event against the schema on publish (default true). */
-	validate?: boolean;
-	/** Max `face.update` events per second per track (default: unlimited). */
-	maxUpdatesPerSecond?: number;
-	/** Told about every sink that throws (the bus itself never logs). */
-	onSinkError?: (err: unknown, event: BusEvent) => void;
+  /** Check each event against the schema on publish (default true). */
+  validate?: boolean;
+  /** Max `face.update` events per second per track (default: unlimited). */
+  maxUpdatesPerSecond?: number;
+  /** Told about every sink that throws (the bus itself never logs). */
+  onSinkError?: (err: unknown, event: BusEvent) => void;
 }
 
 export interface Subscription {
-	readonly closed: boolean;
-	unsubscribe(): void;
+  readonly closed: boolean;
+  unsubscribe(): void;
 }
 
 export interface EventBusStats {
-	sinks: number;
-	published: number;
-	delivered: number;
-	sinkErrors: number;
-	/** `face.update`s held back by the per-track rate limit. */
-	rateLimited: number;
+  sinks: number;
+  published: number;
+  delivered: number;
+  sinkErrors: number;
+  /** `face.update`s held back by the per-track rate limit. */
+  rateLimited: number;
 }
 
 interface SinkEntry {
-	sink: EventSink;
-	streams: ReadonlySet<string> | undefined;
-	types: ReadonlySet<BusEventType> | undefined;
-	active: boolean;
+  sink: EventSink;
+  streams: ReadonlySet<string> | undefined;
+  types: ReadonlySet<BusEventType> | undefined;
+  active: boolean;
 }
 
 /** An event that fails the protocol schema. */
 export class InvalidEventError extends AppError {
-	constructor(message: string, options?: { cause?: unknown }) {
-		super("EVENT_INVALID", message, options);
-	}
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EVENT_INVALID', message, options);
+  }
 }
 
 export class EventBus {
-	/** Replaced, never mutated, so a publish in progress iterates a stable snapshot. */
-	#sinks: readonly SinkEntry[] = [];
-	readonly #validate: boolean;
-	readonly #limiter: UpdateRateLimiter | undefined;
-	readonly #onSinkError: ((err: unknown, event: BusEvent) => void) | undefined;
-	readonly #lifecycle = new CloseOnce("event bus", () => this.#teardown());
-	#published = 0;
-	#delivered = 0;
-	#sinkErrors = 0;
+  /** Replaced, never mutated, so a publish in progress iterates a stable snapshot. */
+  #sinks: readonly SinkEntry[] = [];
+  readonly #validate: boolean;
+  readonly #limiter: UpdateRateLimiter | undefined;
+  readonly #onSinkError: ((err: unknown, event: BusEvent) => void) | undefined;
+  readonly #lifecycle = new CloseOnce('event bus', () => this.#teardown());
+  #published = 0;
+  #delivered = 0;
+  #sinkErrors = 0;
 
-	constructor(options: EventBusOptions = {}) {
-		this.#validate = options.validate ?? true;
-		this.#onSinkError = options.onSinkError;
-		const rate = options.maxUpdatesPerSecond;
-		this.#limiter =
-			rate !== undefined && Number.isFinite(rate)
-				? new UpdateRateLimiter({ maxPerSecond: rate })
-				: undefined;
-	}
+  constructor(options: EventBusOptions = {}) {
+    this.#validate = options.validate ?? true;
+    this.#onSinkError = options.onSinkError;
+    const rate = options.maxUpdatesPerSecond;
+    this.#limiter =
+      rate !== undefined && Number.isFinite(rate) ? new UpdateRateLimiter({ maxPerSecond: rate }) : undefined;
+  }
 
-	get closed(): boolean {
-		return this.#lifecycle.closed;
-	}
+  get closed(): boolean {
+    return this.#lifecycle.closed;
+  }
 
-	get stats(): EventBusStats {
-		return {
-			sinks: this.#sinks.length,
-			published: this.#published,
-			delivered: this.#delivered,
-			sinkErrors: this.#sinkErrors,
-			rateLimited: this.#limiter?.stats.limited ?? 0,
-		};
-	}
+  get stats(): EventBusStats {
+    return {
+      sinks: this.#sinks.length,
+      published: this.#published,
+      delivered: this.#delivered,
+      sinkErrors: this.#sinkErrors,
+      rateLimited: this.#limiter?.stats.limited ?? 0,
+    };
+  }
 
-	/** Adds a sink; it receives the events its filter selects until `unsubscribe()` (or the bus closes). */
-	subscribe(sink: EventSink, filter: EventFilter = {}): Subscription {
-		this.#lifecycle.assertOpen();
-		const entry: SinkEntry = {
-			sink,
-			streams: toSet(filter.streams),
-			types: toSet(filter.types),
-			active: true,
-		};
-		this.#sinks = [...this.#sinks, entry];
-		return {
-			get closed() {
-				return !entry.active;
-			},
-			unsubscribe: () => {
-				if (!entry.active) return;
-				entry.active = false;
-				this.#sinks = this.#sinks.filter((e) => e !== entry);
-			},
-		};
-	}
+  /** Adds a sink; it receives the events its filter selects until `unsubscribe()` (or the bus closes). */
+  subscribe(sink: EventSink, filter: EventFilter = {}): Subscription {
+    this.#lifecycle.assertOpen();
+    const entry: SinkEntry = {
+      sink,
+      streams: toSet(filter.streams),
+      types: toSet(filter.types),
+      active: true,
+    };
+    this.#sinks = [...this.#sinks, entry];
+    return {
+      get closed() {
+        return !entry.active;
+      },
+      unsubscribe: () => {
+        if (!entry.active) return;
+        entry.active = false;
+        this.#sinks = this.#sinks.filter((e) => e !== entry);
+      },
+    };
+  }
 
-	/**
-	 * Hands `event` to every sink whose filter selects it. Returns how many sinks received it (0 when the
-	 * rate limit held a `face.update` back). Throws `InvalidEventError` for an invalid event when validating,
-	 * `InvalidStateError` after close; never throws because of a sink.
-	 */
-	publish(event: BusEvent): number {
-		this.#lifecycle.assertOpen();
-		if (this.#validate) {
-			const result = BusEventSchema.safeParse(event);
-			if (!result.success) {
-				const issue = result.error.issues[0];
-				const where = issue?.path.join(".") || "(event)";
-				throw new InvalidEventError(
-					`invalid ${describe(event)} event: ${where}: ${issue?.message ?? "invalid"}`,
-					{
-						cause: result.error,
-					},
-				);
-			}
-		}
-		if (this.#limiter) {
-			if (
-				event.type === "face.update" &&
-				!this.#limiter.allow(event.trackId, event.ts)
-			)
-				return 0;
-			if (event.type === "face.end") this.#limiter.forget(event.trackId);
-		}
-		this.#published++;
-		let delivered = 0;
-		for (const entry of this.#sinks) {
-			if (!entry.active) continue; // unsubscribed by an earlier sink during this publish
-			if (entry.types && !entry.types.has(event.type)) continue;
-			if (entry.streams && !entry.streams.has(event.streamId)) continue;
-			try {
-				entry.sink(event);
-				delivered++;
-			} catch (err) {
-				this.#sinkErrors++;
-				try {
-					this.#onSinkError?.(err, event);
-				} catch {
-					// An error reporter that throws must not break publishing either.
-				}
-			}
-		}
-		this.#delivered += delivered;
-		return delivered;
-	}
+  /**
+   * Hands `event` to every sink whose filter selects it. Returns how many sinks received it (0 when the
+   * rate limit held a `face.update` back). Throws `InvalidEventError` for an invalid event when validating,
+   * `InvalidStateError` after close; never throws because of a sink.
+   */
+  publish(event: BusEvent): number {
+    this.#lifecycle.assertOpen();
+    if (this.#validate) {
+      const result = BusEventSchema.safeParse(event);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue?.path.join('.') || '(event)';
+        throw new InvalidEventError(`invalid ${describe(event)} event: ${where}: ${issue?.message ?? 'invalid'}`, {
+          cause: result.error,
+        });
+      }
+    }
+    if (this.#limiter) {
+      if (event.type === 'face.update' && !this.#limiter.allow(event.trackId, event.ts)) return 0;
+      if (event.type === 'face.end') this.#limiter.forget(event.trackId);
+    }
+    this.#published++;
+    let delivered = 0;
+    for (const entry of this.#sinks) {
+      if (!entry.active) continue; // unsubscribed by an earlier sink during this publish
+      if (entry.types && !entry.types.has(event.type)) continue;
+      if (entry.streams && !entry.streams.has(event.streamId)) continue;
+      try {
+        entry.sink(event);
+        delivered++;
+      } catch (err) {
+        this.#sinkErrors++;
+        try {
+          this.#onSinkError?.(err, event);
+        } catch {
+          // An error reporter that throws must not break publishing either.
+        }
+      }
+    }
+    this.#delivered += delivered;
+    return delivered;
+  }
 
-	/** Detaches every sink; later `publish`/`subscribe` throw `InvalidStateError`. Idempotent. */
-	close(): Promise<void> {
-		return this.#lifecycle.close();
-	}
+  /** Detaches every sink; later `publish`/`subscribe` throw `InvalidStateError`. Idempotent. */
+  close(): Promise<void> {
+    return this.#lifecycle.close();
+  }
 
-	#teardown(): void {
-		for (const entry of this.#sinks) entry.active = false;
-		this.#sinks = [];
-	}
+  #teardown(): void {
+    for (const entry of this.#sinks) entry.active = false;
+    this.#sinks = [];
+  }
 }
 
 function toSet<T>(values: Iterable<T> | undefined): ReadonlySet<T> | undefined {
-	if (values === undefined) return undefined;
-	const set = new Set(values);
-	return set.size > 0 ? set : undefined;
+  if (values === undefined) return undefined;
+  const set = new Set(values);
+  return set.size > 0 ? set : undefined;
 }
 
 function describe(event: unknown): string {
-	const type = (event as { type?: unknown } | null)?.type;
-	return typeof type === "string" ? JSON.stringify(type) : "untyped";
+  const type = (event as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? JSON.stringify(type) : 'untyped';
 }
