@@ -80,7 +80,12 @@ export const ClientMessage = z.discriminatedUnion('type', [OfferMessage, Candida
 /** What the server sends. */
 export const ServerMessage = z.discriminatedUnion('type', [AnswerMessage, ErrorMessage]);
 /** Every message of the protocol. */
-export const SignalMessage = z.discriminatedUnion('type', [OfferMessage, CandidateMessage, AnswerMessage, ErrorMessage]);
+export const SignalMessage = z.discriminatedUnion('type', [
+  OfferMessage,
+  CandidateMessage,
+  AnswerMessage,
+  ErrorMessage,
+]);
 
 export type OfferMessage = z.infer<typeof OfferMessage>;
 export type CandidateMessage = z.infer<typeof CandidateMessage>;
