@@ -1,0 +1,72 @@
+/**
+ * The ffmpeg command line of an `FfmpegDecoder` and the classification of a failed run (see FfmpegDecoder.ts for
+ * the flags and why).
+ */
+import { SourceError } from '../core/errors.js';
+import { type ChildExit, describeExit } from './ChildProcessHandle.js';
+import type { FfmpegDecoderOptions } from './FfmpegDecoder.js';
+
+/** The full ffmpeg argument list for these options (exported for tests). */
+export function buildDecoderArgs(opts: FfmpegDecoderOptions): string[] {
+  const width = opts.width ?? 640;
+  checkEven('width', width);
+  if (opts.height !== undefined) checkEven('height', opts.height);
+  if (opts.fps !== undefined && !(opts.fps > 0)) throw new RangeError(`fps must be > 0 (got ${opts.fps})`);
+  const filters: string[] = [];
+  if (opts.fps !== undefined) filters.push(`fps=${opts.fps}`);
+  if (opts.height !== undefined) {
+    const h = opts.height;
+    filters.push(`scale=${width}:${h}:force_original_aspect_ratio=decrease`, `pad=${width}:${h}:(ow-iw)/2:(oh-ih)/2`);
+  } else {
+    filters.push(`scale=${width}:trunc(ow/dar/2)*2`);
+  }
+  filters.push('setsar=1');
+  if (opts.pts) filters.push('showinfo');
+  return [
+    '-hide_banner',
+    '-nostats',
+    ...(opts.stdin ? [] : ['-nostdin']),
+    '-loglevel',
+    'info',
+    '-threads',
+    '1',
+    '-flags',
+    'low_delay',
+    ...opts.inputArgs,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    '-vf',
+    filters.join(','),
+    '-vsync',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
+}
+
+function checkEven(name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0 || v % 2 !== 0) throw new RangeError(`${name} must be a positive even integer`);
+}
+
+/** The `SourceError` for a failed ffmpeg run, classified from its stderr tail. */
+export function decoderExitError(info: ChildExit, what = 'ffmpeg'): SourceError {
+  // The last lines that say something: not the stream dump or the final size summary.
+  const tail = info.stderrTail.filter(
+    (l) => !/^\s*(Metadata|Stream|Duration|Input #|Output #|video:|frame=)|^\s+\w+\s*:/.test(l),
+  );
+  const last = tail.slice(-2).join(' | ');
+  const text = info.stderrTail.join('\n');
+  let code = 'SOURCE_DECODE_FAILED';
+  if (/No such file or directory/i.test(text)) code = 'SOURCE_NOT_FOUND';
+  else if (/Connection refused|Connection timed out|timed out|Network is unreachable|No route to host/i.test(text))
+    code = 'SOURCE_UNREACHABLE';
+  else if (/401 Unauthorized|403 Forbidden/i.test(text)) code = 'SOURCE_UNAUTHORIZED';
+  else if (/404 Not Found/i.test(text)) code = 'SOURCE_NOT_FOUND';
+  return new SourceError(code, `${what} ${describeExit(info)}${last ? `: ${last}` : ''}`);
+}
