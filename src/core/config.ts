@@ -99,7 +99,22 @@ export const configSchema = z
       .object({ iceServers: z.array(z.object({ urls: z.union([z.string(), z.array(z.string())]) }).passthrough()) })
       .strict()
       .default({ iceServers: [] }),
-    tracking: z.record(z.string(), z.number()).default({}),
+    /** Tracker and smoother settings (docs/tracking.md); unset ones keep their measured defaults. */
+    tracking: z
+      .object({
+        highScore: z.number().min(0).max(1),
+        lowScore: z.number().min(0).max(1),
+        matchIou: z.number().min(0).max(1),
+        lowMatchIou: z.number().min(0).max(1),
+        minHits: z.number().int().min(1).max(30),
+        maxLostMs: z.number().int().min(0),
+        tauMs: z.number().positive(),
+        margin: z.number().min(0).max(1),
+        minHoldMs: z.number().int().min(0),
+      })
+      .partial()
+      .strict()
+      .default({}),
     cameras: z.array(camera).default([]),
   })
   .strict();

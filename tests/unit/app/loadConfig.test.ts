@@ -48,6 +48,7 @@ cameras:
   });
 
   it('takes secrets from the environment', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config syntax under test
     const path = file('cameras:\n  - { name: door, url: "rtsp://admin:${DOOR_PASS}@127.0.0.1/live" }\n');
     const config = loadConfig(path, {}, { DOOR_PASS: 's3cret', EMOSTREAM_ADMIN_TOKEN: 'a-very-long-admin-token' });
     expect(config.cameras[0]?.url).toBe('rtsp://admin:s3cret@127.0.0.1/live');

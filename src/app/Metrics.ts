@@ -1,0 +1,135 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Per-stream counters the metrics read at scrape time. */
+export interface StreamCounters {
+  id: string;
+  kind: string;
+  /** Frames decoded by the source. */
+  received: number;
+  /** Frames dropped: overwritten in the source's slot, or arriving while the stream was busy. */
+  dropped: number;
+  analyzed: number;
+}
+
+/** What `/metrics` reads at scrape time (gauges and counters owned by other components). */
+export interface MetricsSources {
+  streams(): StreamCounters[];
+  backend(): string;
+  poolQueueDepth(): number;
+  batcherQueued(): number;
+  subscribers(): number;
+  eventsDropped(): number;
+  authRefused(): Record<string, number>;
+}
+
+/**
+ * The Prometheus metrics of ARCHITECTURE.md ("metrics, not logs, for rates"), in one registry served as text at
+ * `/metrics`. Counters kept elsewhere are read when scraped; latencies and batch sizes are observed here.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #inference: Histogram<'op'>;
+  readonly #batch: Histogram;
+  readonly #frameToEvent: Histogram;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    const perStream = (name: string, help: string, pick: (s: StreamCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['stream', 'kind'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.streams()) this.inc({ stream: s.id, kind: s.kind }, pick(s));
+        },
+      });
+    perStream('emostream_frames_received_total', 'Frames decoded from each stream', (s) => s.received);
+    perStream('emostream_frames_dropped_total', 'Frames dropped (slot overwritten or stream busy)', (s) => s.dropped);
+    perStream('emostream_frames_analyzed_total', 'Frames analysed per stream', (s) => s.analyzed);
+    this.#inference = new Histogram({
+      name: 'emostream_inference_seconds',
+      help: 'Inference latency per request (detect: one frame; classify: one batch of crops)',
+      labelNames: ['op'],
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    });
+    this.#batch = new Histogram({
+      name: 'emostream_batch_size',
+      help: 'Crops per emotion batch',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
+    this.#frameToEvent = new Histogram({
+      name: 'emostream_frame_to_event_seconds',
+      help: 'From frame capture to its face events',
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('emostream_inference_queue_depth', 'Requests waiting for an inference worker', () =>
+      sources.poolQueueDepth(),
+    );
+    gauge('emostream_batcher_queued_crops', 'Crops waiting in the emotion batcher', () => sources.batcherQueued());
+    gauge('emostream_subscribers', 'Connected /events subscribers', () => sources.subscribers());
+    gauge('emostream_streams', 'Streams', () => sources.streams().length);
+    new Counter({
+      name: 'emostream_events_dropped_total',
+      help: 'face.update events dropped for slow subscribers',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.eventsDropped());
+      },
+    });
+    new Counter({
+      name: 'emostream_auth_refused_total',
+      help: 'Requests refused for a missing or wrong token',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [role, n] of Object.entries(sources.authRefused())) this.inc({ role }, n);
+      },
+    });
+    new Gauge({
+      name: 'emostream_backend_info',
+      help: 'The tfjs backend in use (label), value 1',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ backend: sources.backend() }, 1);
+      },
+    });
+  }
+
+  observeInference(op: 'detect' | 'classify', seconds: number): void {
+    this.#inference.observe({ op }, seconds);
+  }
+
+  observeBatch(size: number): void {
+    this.#batch.observe(size);
+  }
+
+  observeFrameToEvent(seconds: number): void {
+    this.#frameToEvent.observe(seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,174 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Config } from '../core/config.js';
+import { AppError, errorCode, errorMessage, InputError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { FaceAnalysis, RgbImage } from '../core/types.js';
+import { type Auth, AuthError, type Role } from './auth.js';
+import type { Metrics } from './Metrics.js';
+import type { StreamManager } from './StreamManager.js';
+
+export interface RouteDeps {
+  config: Readonly<Config>;
+  auth: Auth;
+  streams: StreamManager;
+  metrics: Metrics;
+  /** Decodes and analyses one uploaded image. */
+  analyzeImage(bytes: Uint8Array): Promise<{ image: RgbImage; faces: FaceAnalysis[] }>;
+  health(): Record<string, unknown>;
+  /** Folder of the built web client (index.html and its assets). */
+  webClientDir: string;
+  logger: Logger;
+}
+
+const STATUS: Record<string, number> = {
+  BAD_ARGUMENT: 400,
+  BAD_JSON: 400,
+  BAD_URL: 400,
+  IMAGE_UNREADABLE: 400,
+  NOT_FOUND: 404,
+  STREAM_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  LIMIT_STREAMS: 429,
+  NAME_TAKEN: 409,
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.ico': 'image/x-icon',
+};
+
+/** The HTTP side of INTERFACES.md: web client, REST API, health and metrics. Errors are `{error:{code,message}}`. */
+export function createRequestHandler(deps: RouteDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      await route(deps, req, res);
+    } catch (err) {
+      const status =
+        err instanceof AuthError ? err.status : (STATUS[errorCode(err)] ?? (err instanceof AppError ? 400 : 500));
+      if (status >= 500) deps.logger.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, status, { error: { code: errorCode(err), message: errorMessage(err) } });
+      else res.destroy();
+    }
+  };
+}
+
+async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  const guard = (role: Role) => deps.auth.check(role, req);
+
+  if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok', ...deps.health() });
+  if (path === '/metrics' && method === 'GET') {
+    res.writeHead(200, { 'Content-Type': deps.metrics.contentType });
+    res.end(await deps.metrics.text());
+    return;
+  }
+  if (path === '/api/streams') {
+    if (method === 'GET') {
+      guard('subscribe');
+      return sendJson(res, 200, deps.streams.list());
+    }
+    if (method === 'POST') {
+      guard('admin');
+      const body = parseJson(await readBody(req, deps.config.server.maxBodyBytes, ['application/json']));
+      const { name, url: cameraUrl } = (body ?? {}) as { name?: unknown; url?: unknown };
+      if (typeof name !== 'string' || typeof cameraUrl !== 'string') {
+        throw new InputError('BAD_ARGUMENT', 'body must be {"name": string, "url": string}');
+      }
+      const info = await deps.streams.addCamera({ name, url: cameraUrl }, { persist: true });
+      return sendJson(res, 201, info);
+    }
+    throw new AppError('METHOD_NOT_ALLOWED', `${method} ${path}`);
+  }
+  const streamMatch = /^\/api\/streams\/([\w.-]+)(\/snapshot\.jpg)?$/.exec(path);
+  if (streamMatch) {
+    const id = streamMatch[1] as string;
+    if (streamMatch[2] && method === 'GET') {
+      guard('subscribe');
+      const jpeg = await deps.streams.snapshot(id);
+      res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store', 'Content-Length': jpeg.length });
+      res.end(jpeg);
+      return;
+    }
+    if (!streamMatch[2] && method === 'DELETE') {
+      guard('admin');
+      await deps.streams.remove(id);
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (!streamMatch[2] && method === 'GET') {
+      guard('subscribe');
+      return sendJson(res, 200, deps.streams.info(id));
+    }
+    throw new AppError('METHOD_NOT_ALLOWED', `${method} ${path}`);
+  }
+  if (path === '/api/analyze') {
+    if (method !== 'POST') throw new AppError('METHOD_NOT_ALLOWED', `${method} ${path}`);
+    guard('publish');
+    const bytes = await readBody(req, deps.config.server.maxBodyBytes, ['image/jpeg', 'image/png', 'image/webp']);
+    const { image, faces } = await deps.analyzeImage(bytes);
+    return sendJson(res, 200, { width: image.width, height: image.height, faces });
+  }
+  if (method === 'GET' || method === 'HEAD') return serveStatic(deps.webClientDir, path, res);
+  throw new AppError('NOT_FOUND', `no route for ${method} ${path}`);
+}
+
+function serveStatic(dir: string, path: string, res: ServerResponse): void {
+  const root = resolve(dir);
+  const file = normalize(join(root, path === '/' ? 'index.html' : decodeURIComponent(path)));
+  if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
+    throw new AppError('NOT_FOUND', `no such page: ${path}`);
+  }
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  createReadStream(file).pipe(res);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a request body up to `limit` bytes; a larger one is refused with BODY_TOO_LARGE without buffering it. */
+async function readBody(req: IncomingMessage, limit: number, types: string[]): Promise<Uint8Array> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  if (!types.includes(type)) {
+    throw new InputError('UNSUPPORTED_MEDIA_TYPE', `content-type must be one of ${types.join(', ')} (got "${type}")`);
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new InputError('BODY_TOO_LARGE', `body of ${declared} bytes exceeds ${limit}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw new InputError('BODY_TOO_LARGE', `body exceeds ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new InputError('BAD_JSON', 'body is not valid JSON');
+  }
+}
