@@ -11,9 +11,9 @@ export interface SmootherOptions {
 
 /** Defaults, measured on a recorded real-video sequence and on synthetic ones (docs/tracking.md). */
 export const SMOOTHER_DEFAULTS: Readonly<SmootherOptions> = Object.freeze({
-  tauMs: 500,
+  tauMs: 1000,
   margin: 0.1,
-  minHoldMs: 300,
+  minHoldMs: 100,
 });
 
 export interface LabelChange {
