@@ -63,7 +63,7 @@ export class TrackedFaces {
   }
 
   /** Moves the tracks to `ts` (with detections when the detector ran); returns the boxes to classify, in order. */
-  step(ts: number, detections: FaceBox[] | null): { trackId: string; box: Box }[] {
+  step(ts: number, detections: FaceBox[] | null): { trackId: string; box: Box; score: number }[] {
     const result = detections ? this.#tracker.update(ts, detections) : this.#tracker.predict(ts);
     if (detections) this.#lostSinceDetection = result.missed.length > 0;
     for (const track of result.ended) this.#end(track.id, ts);
@@ -71,7 +71,7 @@ export class TrackedFaces {
       if (!this.#tracker.tracks.some((t) => t.id === id)) this.#states.delete(id); // tentative tracks that died
     }
     this.#active = result.active;
-    return result.active.map((t) => ({ trackId: t.id, box: t.box }));
+    return result.active.map((t) => ({ trackId: t.id, box: t.box, score: t.score }));
   }
 
   /** The emotion scores for the boxes of the last `step`, in the same order; returns the events they cause. */

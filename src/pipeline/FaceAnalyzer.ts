@@ -1,6 +1,6 @@
 import { valenceArousal } from '../core/affect.js';
 import { scoresFromVector, topLabel } from '../core/labels.js';
-import type { FaceAnalysis, FaceBox, RgbImage } from '../core/types.js';
+import type { Box, FaceAnalysis, FaceBox, RgbImage } from '../core/types.js';
 import { cropBatch } from './faceCrop.js';
 import type { InferencePool } from './InferencePool.js';
 import { resolveModel } from './modelManifest.js';
@@ -42,13 +42,17 @@ export class FaceAnalyzer {
     this.#model = emotionModelSpec(emotionModel);
   }
 
+  detect(image: RgbImage, minScore?: number): Promise<FaceBox[]> {
+    return this.#pool.detect(this.#detector, image, minScore);
+  }
+
   async analyze(image: RgbImage): Promise<FaceAnalysis[]> {
-    const boxes = await this.#pool.detect(this.#detector, image);
+    const boxes = await this.detect(image);
     const probs = await this.classifyBoxes(image, boxes);
     return boxes.map((box, i) => describeFace(box, probs[i] as Float32Array));
   }
 
-  classifyBoxes(image: RgbImage, boxes: readonly FaceBox[]): Promise<Float32Array[]> {
+  classifyBoxes(image: RgbImage, boxes: readonly Box[]): Promise<Float32Array[]> {
     return this.#pool.classify(this.#model.name, cropBatch(image, boxes, this.#model.size, this.#model.margin));
   }
 }

@@ -28,7 +28,10 @@ describe('emostream analyze (the built CLI)', () => {
     const { code, lines, stderr } = run(['analyze', happy, truncated, notAnImage, group, video, '--fps', '2']);
 
     expect(code).toBe(1); // something failed
-    const errors = stderr.trim().split('\n').filter((l) => l.startsWith('emostream analyze:'));
+    const errors = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('emostream analyze:'));
     expect(errors).toHaveLength(2);
     expect(errors[0]).toContain('truncated.jpg');
     expect(errors[0]).toContain('[IMAGE_UNREADABLE]');
@@ -37,6 +40,7 @@ describe('emostream analyze (the built CLI)', () => {
     const summary = lines.at(-1);
     const records = lines.slice(0, -1).map((l) => JSON.parse(l));
     const imageRecords = records.filter((r) => r.faces && r.frame === undefined);
+    const tracks = records.filter((r) => r.type === 'track');
     expect(imageRecords.map((r) => r.file)).toEqual([happy, group]);
     const [face] = imageRecords[0].faces;
     expect(face.emotion.label).toBe('happy');
@@ -49,8 +53,19 @@ describe('emostream analyze (the built CLI)', () => {
     expect(frames.map((r) => r.frame)).toEqual(frames.map((_, i) => i));
     expect(frames[1].tMs - frames[0].tMs).toBe(500);
     expect(frames.filter((r) => r.faces.length > 0).length / frames.length).toBeGreaterThan(0.8);
+    // Tracked: faces carry their track id and smoothed label; each track ends with one summary line.
+    const trackIds = new Set(frames.flatMap((r) => r.faces.map((f: { trackId: string | null }) => f.trackId)));
+    trackIds.delete(null);
+    expect(trackIds.size).toBeGreaterThanOrEqual(1);
+    expect(trackIds.size).toBeLessThanOrEqual(8); // 1-2 people over a few shots
+    expect(new Set(tracks.map((t) => t.trackId))).toEqual(trackIds);
+    for (const t of tracks) {
+      expect(EMOTION_LABELS).toContain(t.dominant);
+      expect(Object.values(t.timeShare as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+      expect(t.durationMs).toBeGreaterThanOrEqual(0);
+    }
 
-    const faces = records.reduce((n, r) => n + r.faces.length, 0);
+    const faces = records.reduce((n, r) => n + (r.faces?.length ?? 0), 0);
     expect(summary).toBe(`files=3 faces=${faces}`);
   });
 
@@ -63,7 +78,16 @@ describe('emostream analyze (the built CLI)', () => {
 
   it('uses the model it is asked for', () => {
     const happy = sharedPath('photos', 'single_face_emotion_labeled', 'surprise__faceapijs_surprised.jpg');
-    const { code, lines } = run(['analyze', happy, '--detector', 'ssd', '--emotion-model', 'faceapi', '--workers', '1']);
+    const { code, lines } = run([
+      'analyze',
+      happy,
+      '--detector',
+      'ssd',
+      '--emotion-model',
+      'faceapi',
+      '--workers',
+      '1',
+    ]);
     expect(code).toBe(0);
     expect(JSON.parse(lines[0] as string).faces[0].emotion.label).toBe('surprise');
     expect(lines.at(-1)).toBe('files=1 faces=1');

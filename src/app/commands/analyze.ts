@@ -1,12 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { errorCode, errorMessage, InputError } from '../../core/errors.js';
-import type { FaceAnalysis, RgbImage } from '../../core/types.js';
+import type { BusEvent } from '../../core/events.js';
+import type { FaceAnalysis, FaceBox, Frame } from '../../core/types.js';
 import { FileSource } from '../../media/FileSource.js';
 import { decodeImage, IMAGE_EXTENSIONS } from '../../media/imageFile.js';
 import type { BackendName } from '../../pipeline/backendSelection.js';
-import { FaceAnalyzer } from '../../pipeline/FaceAnalyzer.js';
+import { describeFace, FaceAnalyzer } from '../../pipeline/FaceAnalyzer.js';
 import { InferencePool } from '../../pipeline/InferencePool.js';
+import { TrackedFaces } from '../TrackedFaces.js';
 
 export interface AnalyzeOptions {
   paths: string[];
@@ -86,40 +88,59 @@ async function analyzeImage(path: string, analyzer: FaceAnalyzer, options: Analy
 }
 
 /**
- * Frames sampled at `fps` of video time, analysed a few at a time (one per worker and one waiting each) and
- * printed in order.
+ * Frames sampled at `fps` of video time. Detection runs a few frames ahead (one per worker and one waiting each);
+ * tracking, classification and output follow in frame order. Each face carries its track id and smoothed label;
+ * after the last frame, one summary line per track.
  */
 async function analyzeVideo(path: string, analyzer: FaceAnalyzer, options: AnalyzeOptions, workers: number) {
   const source = new FileSource({ path, pace: 'consumer', fps: options.fps, width: options.width });
-  const window: { frame: { seq: number; ts: number; image: RgbImage }; result: Promise<FaceAnalysis[]> }[] = [];
+  const tracking = new TrackedFaces('video');
+  const window: { frame: Frame; detections: Promise<FaceBox[]> }[] = [];
+  const summaries: Record<string, unknown>[] = [];
   let faces = 0;
   let firstTs: number | undefined;
+  let lastTs = 0;
+  const toMs = (ts: number) => Math.round(ts - (firstTs ?? ts));
+  const collect = (events: BusEvent[]) => {
+    for (const e of events) {
+      if (e.type !== 'face.end') continue;
+      const { trackId, durationMs, dominant, timeShare } = e;
+      summaries.push({ type: 'track', file: path, trackId, durationMs, dominant, timeShare, endMs: toMs(e.ts) });
+    }
+  };
   const flush = async () => {
     const head = window.shift();
     if (!head) return;
-    const found = await head.result;
-    faces += found.length;
-    firstTs ??= head.frame.ts;
-    options.out(
-      JSON.stringify({
-        file: path,
-        frame: head.frame.seq,
-        tMs: Math.round(head.frame.ts - firstTs),
-        width: head.frame.image.width,
-        height: head.frame.image.height,
-        faces: found.map(faceJson),
-      }),
+    const { frame } = head;
+    firstTs ??= frame.ts;
+    lastTs = frame.ts;
+    const tracked = tracking.step(frame.ts, await head.detections);
+    const probs = await analyzer.classifyBoxes(
+      frame,
+      tracked.map((t) => t.box),
     );
+    collect(tracking.observe(frame.ts, { seq: frame.seq, w: frame.width, h: frame.height }, probs));
+    const smoothed = new Map(tracking.visible().map((f) => [f.trackId, f]));
+    const records = tracked.map((t, i) => {
+      const face = describeFace({ ...t.box, score: t.score }, probs[i] as Float32Array);
+      const s = smoothed.get(t.trackId);
+      return { trackId: s ? t.trackId : null, ...faceJson(face), smoothedLabel: s?.label ?? null };
+    });
+    faces += records.length;
+    const line = { file: path, frame: frame.seq, tMs: toMs(frame.ts), width: frame.width, height: frame.height };
+    options.out(JSON.stringify({ ...line, faces: records }));
   };
   try {
     await source.start();
     for await (const frame of source.frames()) {
-      const result = analyzer.analyze(frame);
-      result.catch(() => undefined); // awaited in order by flush()
-      window.push({ frame: { seq: frame.seq, ts: frame.ts, image: frame }, result });
+      const detections = analyzer.detect(frame, tracking.minDetectionScore);
+      detections.catch(() => undefined); // awaited in order by flush()
+      window.push({ frame, detections });
       if (window.length >= workers * 2) await flush();
     }
     while (window.length > 0) await flush();
+    collect(tracking.endAll(lastTs));
+    for (const summary of summaries) options.out(JSON.stringify(summary));
   } finally {
     await source.close();
   }
