@@ -162,7 +162,7 @@ export class LiveStream {
   readonly #onState = (state: SourceState, reason: string) => {
     const mapped: StreamState = state;
     this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: mapped, reason });
-    if (state === 'stalled' || state === 'reconnecting') {
+    if (state === 'stalled' || state === 'reconnecting' || state === 'closed') {
       for (const event of this.#deps.tracking.endAll(Date.now())) this.#publish(event);
     }
   };

@@ -115,11 +115,14 @@ export class Server {
           const image = await decodeImage(bytes, 'upload');
           return { image, faces: await analyzer.analyze(image) };
         },
-        health: () => ({
+        health: async () => ({
           backend: pool.backend.name,
           workers: pool.size,
           streams: this.#streams.size,
           uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+          /** Live tensors per inference worker: flat over time, or something leaks. */
+          tensors: await pool.numTensors(),
+          heapUsedBytes: process.memoryUsage().heapUsed,
         }),
         webClientDir: WEB_CLIENT_DIR,
         logger,

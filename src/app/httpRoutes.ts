@@ -16,7 +16,7 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Decodes and analyses one uploaded image. */
   analyzeImage(bytes: Uint8Array): Promise<{ image: RgbImage; faces: FaceAnalysis[] }>;
-  health(): Record<string, unknown>;
+  health(): Promise<Record<string, unknown>>;
   /** Folder of the built web client (index.html and its assets). */
   webClientDir: string;
   logger: Logger;
@@ -68,7 +68,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   const method = req.method ?? 'GET';
   const guard = (role: Role) => deps.auth.check(role, req);
 
-  if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok', ...deps.health() });
+  if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok', ...(await deps.health()) });
   if (path === '/metrics' && method === 'GET') {
     res.writeHead(200, { 'Content-Type': deps.metrics.contentType });
     res.end(await deps.metrics.text());
