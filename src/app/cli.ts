@@ -11,6 +11,7 @@ commands:
   analyze PATH... [--detector D] [--emotion-model M] [--fps N] [--width W] [--backend B] [--workers N]
                                                    faces and emotions in images and videos, as JSON lines
   bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
+  bench-live [--seconds S] [--max-streams N]       live pipeline capacity on looped videos (docs/performance.md)
 
 detectors: blazeface (default), tiny, ssd; emotion models: human (default), faceapi, or a model folder;
 backends: auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu`;
@@ -51,6 +52,16 @@ async function main(argv: string[]): Promise<number> {
       await bench({
         seconds: numberArg('seconds', values.seconds, 8, 1, 600),
         backend: backendArg(values.backend),
+        out,
+      });
+      return 0;
+    }
+    case 'bench-live': {
+      const { values } = parseCommand(rest, { seconds: { type: 'string' }, 'max-streams': { type: 'string' } });
+      const { benchLive } = await import('./commands/benchLive.js');
+      await benchLive({
+        seconds: numberArg('seconds', values.seconds, 20, 5, 600),
+        maxStreams: Math.round(numberArg('max-streams', values['max-streams'], 10, 1, 64)),
         out,
       });
       return 0;
