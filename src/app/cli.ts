@@ -12,6 +12,11 @@ commands:
                                                    faces and emotions in images and videos, as JSON lines
   bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
   bench-live [--seconds S] [--max-streams N]       live pipeline capacity on looped videos (docs/performance.md)
+  evaluate --data DIR [--labels fer2013|ferplus --ferplus-csv F] [--emotion-model M|A+B] [--tta flip] [--detect] [--out DIR]
+                                                   accuracy on a folder-per-class data set (docs/accuracy.md)
+  bench-detect --data DIR [--detector D] [--out DIR]  face detectors against ground-truth boxes (AP at IoU 0.5)
+  explain IMAGE [--out FILE] [--emotion-model M]   where in each face the model looked (occlusion heatmap)
+  train --data DIR --out models/NAME [...]         transfer learning of a head (emostream train --help)
 
 detectors: blazeface (default), tiny, ssd; emotion models: human (default), faceapi, or a model folder;
 backends: auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu`;
@@ -65,6 +70,19 @@ async function main(argv: string[]): Promise<number> {
         out,
       });
       return 0;
+    }
+    case 'evaluate':
+    case 'bench-detect':
+    case 'explain': {
+      const m = await import('./commands/measureCommands.js');
+      const run = { evaluate: m.evaluateCommand, 'bench-detect': m.benchDetectCommand, explain: m.explainCommand }[
+        command
+      ];
+      return run(rest, out);
+    }
+    case 'train': {
+      const { trainCommand } = await import('./commands/train.js');
+      return trainCommand(rest);
     }
     case 'serve': {
       const { serve } = await import('./commands/serve.js');
