@@ -13,7 +13,8 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
     {
       name: options.name ?? 'emostream',
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-      redact: { paths: ['url', '*.url', 'password', '*.password', 'token', '*.token'], censor: '[redacted]' },
+      // A safety net: camera URLs are logged only in redacted form (`redactUrl`, `scrubSecrets`) by their owners.
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'auth', '*.auth'], censor: '[redacted]' },
     },
     pino.destination(2),
   );
