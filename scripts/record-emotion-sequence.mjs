@@ -2,10 +2,11 @@
 //   node scripts/record-emotion-sequence.mjs [VIDEO] [FPS] > tests/fixtures/emotion-sequence.json
 // (needs `npm run build`). Per analysed frame: ts (ms from the first frame), faces with box, detScore and the seven
 // probabilities in the order angry, disgust, fear, happy, sad, surprise, neutral.
+
+import { EMOTION_LABELS } from '../dist/core/labels.js';
 import { FileSource } from '../dist/media/FileSource.js';
 import { FaceAnalyzer } from '../dist/pipeline/FaceAnalyzer.js';
 import { InferencePool } from '../dist/pipeline/InferencePool.js';
-import { EMOTION_LABELS } from '../dist/core/labels.js';
 
 const video = process.argv[2] ?? '../shared/data/video/fr_short_hamilton_clip.mp4';
 const fps = Number(process.argv[3] ?? 10);
@@ -28,5 +29,12 @@ for await (const frame of source.frames()) {
   });
 }
 await pool.close();
-const meta = { video: video.split('/').pop(), fps, width: 640, detector: 'blazeface', emotionModel: 'human', labels: EMOTION_LABELS };
+const meta = {
+  video: video.split('/').pop(),
+  fps,
+  width: 640,
+  detector: 'blazeface',
+  emotionModel: 'human',
+  labels: EMOTION_LABELS,
+};
 process.stdout.write(`${JSON.stringify({ ...meta, frames })}\n`);
