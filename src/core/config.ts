@@ -109,6 +109,7 @@ export const configSchema = z
         minHits: z.number().int().min(1).max(30),
         maxLostMs: z.number().int().min(0),
         minMisses: z.number().int().min(1).max(100),
+        maxSizeRatio: z.number().min(1),
         tauMs: z.number().positive(),
         margin: z.number().min(0).max(1),
         minHoldMs: z.number().int().min(0),

@@ -16,16 +16,26 @@ export interface TrackerOptions {
   minHits: number;
   /** A confirmed track not seen by the detector for this long ends. */
   maxLostMs: number;
+  /** ...and only after this many detections in a row missed it (so an overloaded, slow stream keeps its ids). */
+  minMisses: number;
+  /**
+   * A detection whose height differs from the track's predicted height by more than this factor is not a match,
+   * whatever the IoU: a face does not grow or shrink by half between two analysed frames, but at a shot cut a
+   * different face often overlaps the old box (docs/tracking.md).
+   */
+  maxSizeRatio: number;
 }
 
 /** Defaults, chosen on recorded and synthetic sequences (docs/tracking.md). */
 export const TRACKER_DEFAULTS: Readonly<TrackerOptions> = Object.freeze({
   highScore: 0.6,
   lowScore: 0.3,
-  matchIou: 0.3,
+  matchIou: 0.2,
   lowMatchIou: 0.5,
   minHits: 2,
   maxLostMs: 1500,
+  minMisses: 2,
+  maxSizeRatio: 1.5,
 });
 
 export type TrackStatus = 'tentative' | 'confirmed' | 'lost';
@@ -38,6 +48,8 @@ export interface Track {
   /** Score of the last matched detection. */
   score: number;
   hits: number;
+  /** Detections in a row that missed it. */
+  misses: number;
   firstSeen: number;
   lastSeen: number;
 }
@@ -97,10 +109,10 @@ export class FaceTracker {
     const low = detections.filter((d) => d.score >= o.lowScore && d.score < o.highScore);
 
     const matched = new Set<Internal>();
-    const firstRound = associate(this.#tracks, high, o.matchIou);
+    const firstRound = associate(this.#tracks, high, o.matchIou, o.maxSizeRatio);
     for (const [track, det] of firstRound.pairs) this.#hit(track, det, ts, matched);
     const leftConfirmed = firstRound.unmatchedTracks.filter((t) => t.status !== 'tentative');
-    const secondRound = associate(leftConfirmed, low, o.lowMatchIou);
+    const secondRound = associate(leftConfirmed, low, o.lowMatchIou, o.maxSizeRatio);
     for (const [track, det] of secondRound.pairs) this.#hit(track, det, ts, matched);
 
     const confirmed: Track[] = [];
@@ -117,7 +129,8 @@ export class FaceTracker {
     this.#tracks = this.#tracks.filter((track) => {
       if (matched.has(track)) return true;
       if (track.status === 'tentative') return false; // a one-off detection never becomes a track
-      if (ts - track.lastSeen > o.maxLostMs) {
+      track.misses++;
+      if (ts - track.lastSeen > o.maxLostMs && track.misses >= o.minMisses) {
         ended.push(track);
         return false;
       }
@@ -159,6 +172,7 @@ export class FaceTracker {
     track.box = track.filter.box;
     track.score = det.score;
     track.hits++;
+    track.misses = 0;
     track.lastSeen = ts;
     matched.add(track);
   }
@@ -171,6 +185,7 @@ export class FaceTracker {
       box: filter.box,
       score: det.score,
       hits: 1,
+      misses: 0,
       firstSeen: ts,
       lastSeen: ts,
       filter,
@@ -182,12 +197,13 @@ export class FaceTracker {
 }
 
 /** Optimal IoU matching; pairs below `minIou` are not matches. */
-function associate<T extends Track>(tracks: T[], detections: FaceBox[], minIou: number) {
+function associate<T extends Track>(tracks: T[], detections: FaceBox[], minIou: number, maxSizeRatio: number) {
   const pairs: [T, FaceBox][] = [];
   if (tracks.length === 0 || detections.length === 0) {
     return { pairs, unmatchedTracks: tracks, unmatchedDetections: detections };
   }
-  const cost = tracks.map((t) => detections.map((d) => 1 - iou(t.box, d)));
+  const sizeOk = (t: Track, d: FaceBox) => Math.max(t.box.h / d.h, d.h / t.box.h) <= maxSizeRatio;
+  const cost = tracks.map((t) => detections.map((d) => (sizeOk(t, d) ? 1 - iou(t.box, d) : 1)));
   const assignment = solveAssignment(cost);
   const usedDetections = new Set<number>();
   const unmatchedTracks: T[] = [];

@@ -13,7 +13,7 @@ export class KalmanBoxFilter {
   readonly #p = new Float64Array(12);
 
   /** Std of a measured position, as a fraction of the box height. */
-  static readonly POSITION_NOISE = 1 / 20;
+  static readonly POSITION_NOISE = 1 / 10;
   /** Std of the velocity's random walk per second, as a fraction of the box height. */
   static readonly VELOCITY_NOISE = 1 / 2;
 
@@ -33,12 +33,13 @@ export class KalmanBoxFilter {
   predict(dtMs: number): void {
     if (dtMs <= 0) return;
     const h = Math.max(1, this.#x[3] as number);
-    const q = ((KalmanBoxFilter.VELOCITY_NOISE * h) / 1000) ** 2; // velocity variance added per ms
+    // Velocity variance, in (px/ms)², added per second (a random walk of VELOCITY_NOISE·h px/s per √s); per ms below.
+    const q = ((KalmanBoxFilter.VELOCITY_NOISE * h) / 1000) ** 2;
     for (let k = 0; k < 4; k++) {
       this.#x[k] = (this.#x[k] as number) + (this.#v[k] as number) * dtMs;
       const [pp, pv, vv] = [this.#p[k * 3] as number, this.#p[k * 3 + 1] as number, this.#p[k * 3 + 2] as number];
       // P = F P Fᵀ + Q for F = [[1, dt], [0, 1]], Q from a white-noise acceleration model.
-      const qv = q * dtMs;
+      const qv = (q * dtMs) / 1000;
       this.#p[k * 3] = pp + 2 * dtMs * pv + dtMs * dtMs * vv + (qv * dtMs * dtMs) / 3;
       this.#p[k * 3 + 1] = pv + dtMs * vv + (qv * dtMs) / 2;
       this.#p[k * 3 + 2] = vv + qv;

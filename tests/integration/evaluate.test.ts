@@ -73,7 +73,8 @@ describe('evaluate', () => {
     for (const image of set.images) {
       const [probs] = await classify([await decodeImage(image.path)]);
       const row = expected[EMOTION_LABELS.indexOf(image.truth as never)] as number[];
-      row[EMOTION_LABELS.indexOf(topLabel(probs as Float32Array))]++;
+      const col = EMOTION_LABELS.indexOf(topLabel(probs as Float32Array));
+      row[col] = (row[col] ?? 0) + 1;
     }
     expect(result.confusion.counts.slice(0, 7)).toEqual(expected);
     expect(result.n).toBe(30);

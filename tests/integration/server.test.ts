@@ -106,7 +106,7 @@ describe('emostream serve: a stream end to end', () => {
     expect(sum).toBeCloseTo(1, 3);
     expect(update.trackId.startsWith(`${id}/`)).toBe(true);
     expect(sub.messages.findIndex((m) => m.type === 'face.new' && m.trackId === update.trackId)).toBeLessThan(
-      sub.messages.indexOf(update as unknown),
+      sub.messages.indexOf(update as unknown as Record<string, unknown>),
     );
 
     const list = await api('/api/streams');
