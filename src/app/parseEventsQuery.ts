@@ -16,7 +16,7 @@ export interface EventsQuery {
 /** Stream ids: letters, digits and `._~:-`, as the server's stream manager makes them. */
 const STREAM_ID = /^[A-Za-z0-9._~:-]{1,128}$/;
 const MAX_STREAMS = 64;
-const KNOWN_PARAMS = new Set(['stream', 'types']);
+const KNOWN_PARAMS = new Set(['stream', 'types', 'token']); // token: read by the auth gate before the upgrade
 
 export class EventsFilterError extends ProtocolError {
   constructor(message: string) {

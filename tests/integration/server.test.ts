@@ -157,8 +157,10 @@ describe('emostream serve: access control', () => {
       await expect(refused.opened).rejects.toThrow('HTTP 401');
       const wrong = subscribe(t.url, `?token=${tokens.publishToken}`);
       await expect(wrong.opened).rejects.toThrow('HTTP 403');
-      const ok = subscribe(t.url, `?token=${tokens.subscribeToken}`);
+      const ok = subscribe(t.url, `?stream=cam-x&token=${tokens.subscribeToken}`);
       await ok.opened;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ok.ws.readyState).toBe(WebSocket.OPEN); // the token in the query is not taken for a bad filter
       ok.ws.close();
       const signal = new WebSocket(`${t.url.replace('http', 'ws')}/signal`);
       const status = await new Promise<number>((resolve) =>

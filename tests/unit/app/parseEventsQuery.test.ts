@@ -36,4 +36,7 @@ describe('parseEventsQuery', () => {
       expect((err as Error).message, query).toContain(mention);
     }
   });
+  it('ignores the auth token a browser passes in the query (the auth gate checks it)', () => {
+    expect(parseEventsQuery('?stream=cam-1&token=abc')).toEqual(parseEventsQuery('?stream=cam-1'));
+  });
 });
