@@ -16,6 +16,8 @@ export interface LiveStreamDeps {
   pool: InferencePool;
   batcher: EmotionBatcher;
   emotionModel: EmotionModelSpec;
+  /** A mask head run on the same faces, when configured. */
+  maskModel?: EmotionModelSpec;
   detector: string;
   analysis: Readonly<Config['analysis']>;
   tracking: TrackedFaces;
@@ -141,10 +143,16 @@ export class LiveStream {
     if (this.closed) return;
     const faces = tracking.step(frame.ts, detections);
     const boxes: Box[] = faces.map((f) => f.box);
-    const probs = await batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin));
+    const { maskModel } = this.#deps;
+    const [probs, masks] = await Promise.all([
+      batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin)),
+      maskModel && boxes.length > 0
+        ? pool.maskScores(maskModel.name, cropBatch(frame, boxes, maskModel.size, maskModel.margin))
+        : undefined,
+    ]);
     if (this.closed) return;
     const frameInfo = { seq: frame.seq, w: frame.width, h: frame.height };
-    for (const event of tracking.observe(frame.ts, frameInfo, probs)) this.#publish(event);
+    for (const event of tracking.observe(frame.ts, frameInfo, probs, masks)) this.#publish(event);
     this.#analyzed++;
     this.#recent.push(Date.now());
     this.#latest = { frame, faces: tracking.visible() };

@@ -67,6 +67,7 @@ export class Server {
         pool,
         batcher: this.#batcher,
         emotionModel: emotion,
+        maskModel: config.models.mask ? emotionModelSpec(config.models.mask) : undefined,
         detector: config.models.detector,
         analysis: config.analysis,
         bus: this.#bus,
@@ -103,7 +104,7 @@ export class Server {
       eventsDropped: () => this.#events.stats.dropped,
       authRefused: () => ({ ...auth.refused }),
     });
-    const analyzer = new FaceAnalyzer(pool, config.models.detector, config.models.emotion);
+    const analyzer = new FaceAnalyzer(pool, config.models.detector, config.models.emotion, config.models.mask);
     this.#http.on(
       'request',
       createRequestHandler({
@@ -138,7 +139,8 @@ export class Server {
       backend: config.models.backend,
       preload: {
         detectors: [config.models.detector],
-        classifiers: [config.models.emotion, ...(config.models.mask ? [config.models.mask] : [])],
+        classifiers: [config.models.emotion],
+        masks: config.models.mask ? [config.models.mask] : [],
       },
       logger: logger.child({ component: 'inference' }),
     });

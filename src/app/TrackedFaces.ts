@@ -5,6 +5,7 @@ import type { Box, FaceBox } from '../core/types.js';
 import {
   EmotionSmoother,
   FaceTracker,
+  SMOOTHER_DEFAULTS,
   type SmootherOptions,
   type Track,
   type TrackerOptions,
@@ -27,6 +28,8 @@ interface FrameInfo {
 
 interface TrackState {
   smoother: EmotionSmoother;
+  /** Smoothed probability that the face wears a mask (when a mask model runs). */
+  mask?: { score: number; ts: number };
   announced: boolean;
   last?: Omit<Extract<BusEvent, { type: 'face.update' }>, 'type'>;
 }
@@ -41,6 +44,7 @@ export class TrackedFaces {
   readonly #streamId: string;
   readonly #tracker: FaceTracker;
   readonly #smoothing: Partial<SmootherOptions>;
+  readonly #maskTauMs: number;
   readonly #states = new Map<string, TrackState>();
   #pendingEnds: BusEvent[] = [];
   #active: Track[] = [];
@@ -50,6 +54,7 @@ export class TrackedFaces {
     this.#streamId = streamId;
     this.#tracker = new FaceTracker(streamId, tracking);
     this.#smoothing = tracking;
+    this.#maskTauMs = tracking.tauMs ?? SMOOTHER_DEFAULTS.tauMs;
   }
 
   /** Detect on the next frame: no track to predict, or the last detection missed a track. */
@@ -74,8 +79,11 @@ export class TrackedFaces {
     return result.active.map((t) => ({ trackId: t.id, box: t.box, score: t.score }));
   }
 
-  /** The emotion scores for the boxes of the last `step`, in the same order; returns the events they cause. */
-  observe(ts: number, frame: FrameInfo, probs: readonly Float32Array[]): BusEvent[] {
+  /**
+   * The emotion scores (and mask probabilities, when a mask model runs) for the boxes of the last `step`, in the
+   * same order; returns the events they cause.
+   */
+  observe(ts: number, frame: FrameInfo, probs: readonly Float32Array[], masks?: Float32Array): BusEvent[] {
     const events = this.#pendingEnds;
     this.#pendingEnds = [];
     this.#active.forEach((track, i) => {
@@ -87,6 +95,12 @@ export class TrackedFaces {
         this.#states.set(track.id, state);
       }
       const change = state.smoother.observe(ts, p);
+      const maskScore = masks?.[i];
+      if (maskScore !== undefined) {
+        const prev = state.mask;
+        const alpha = prev ? 1 - Math.exp(-Math.max(0, ts - prev.ts) / this.#maskTauMs) : 1;
+        state.mask = { score: prev ? prev.score + alpha * (maskScore - prev.score) : maskScore, ts };
+      }
       if (track.status !== 'confirmed') return;
       const smoothed = state.smoother.probs;
       const { valence, arousal } = valenceArousal(smoothed);
@@ -101,7 +115,7 @@ export class TrackedFaces {
         emotion: { label: state.smoother.label, scores: roundedScores(smoothed) },
         valence: round(valence),
         arousal: round(arousal),
-        mask: null,
+        mask: state.mask ? { present: state.mask.score >= 0.5, score: round(state.mask.score) } : null,
       };
       state.last = fields;
       if (!state.announced) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
+import { DEFAULT_MODELS } from '../core/config.js';
 import { errorCode, errorMessage, InputError } from '../core/errors.js';
-import { backendArg, detectorArg, numberArg, optionalInt, parseCommand } from './cliArgs.js';
+import { backendArg, detectorArg, maskModelArg, numberArg, optionalInt, parseCommand } from './cliArgs.js';
 import { analyze } from './commands/analyze.js';
 import { bench } from './commands/bench.js';
 
@@ -8,7 +9,7 @@ const USAGE = `usage: emostream <command> [options]
 
 commands:
   serve [--config FILE] [--host H] [--port P]     the server (HTTP, WebSocket, web client)
-  analyze PATH... [--detector D] [--emotion-model M] [--fps N] [--width W] [--backend B] [--workers N]
+  analyze PATH... [--detector D] [--emotion-model M] [--mask-model M|none] [--fps N] [--width W] [--backend B] [--workers N]
                                                    faces and emotions in images and videos, as JSON lines
   bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
   bench-live [--seconds S] [--max-streams N]       live pipeline capacity on looped videos (docs/performance.md)
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseCommand(rest, {
         detector: { type: 'string' },
         'emotion-model': { type: 'string' },
+        'mask-model': { type: 'string' },
         fps: { type: 'string' },
         width: { type: 'string' },
         backend: { type: 'string' },
@@ -41,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
       const summary = await analyze({
         paths: positionals,
         detector: detectorArg(values.detector),
-        emotionModel: typeof values['emotion-model'] === 'string' ? values['emotion-model'] : 'human',
+        emotionModel: typeof values['emotion-model'] === 'string' ? values['emotion-model'] : DEFAULT_MODELS.emotion,
+        maskModel: maskModelArg(values['mask-model']),
         fps: numberArg('fps', values.fps, 5, 0.1, 120),
         width: Math.round(numberArg('width', values.width, 640, 64, 4096) / 2) * 2,
         backend: backendArg(values.backend),

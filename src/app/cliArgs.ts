@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DEFAULT_MODELS } from '../core/config.js';
 import { InputError } from '../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../pipeline/backendSelection.js';
 import { DETECTOR_NAMES } from '../pipeline/modelManifest.js';
@@ -41,4 +42,10 @@ export function numberArg(name: string, value: unknown, fallback: number, min: n
 
 export function optionalInt(name: string, value: unknown, min: number, max: number): number | undefined {
   return value === undefined ? undefined : Math.round(numberArg(name, value, min, min, max));
+}
+
+/** `--mask-model M`: a mask head; `none` for none; unset for the default. */
+export function maskModelArg(value: unknown): string | null {
+  if (value === undefined) return DEFAULT_MODELS.mask;
+  return value === 'none' ? null : String(value);
 }

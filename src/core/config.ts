@@ -22,12 +22,20 @@ const server = z
   })
   .strict();
 
+/** The models used when nothing says otherwise (server config and CLI alike). */
+export const DEFAULT_MODELS = Object.freeze({
+  detector: 'blazeface' as const,
+  emotion: 'human',
+  /** A mask head name or folder; null for none. */
+  mask: null as string | null,
+});
+
 const models = z
   .object({
-    detector: z.enum(['blazeface', 'tiny', 'ssd']).default('blazeface'),
-    emotion: z.string().min(1).default('human'),
+    detector: z.enum(['blazeface', 'tiny', 'ssd']).default(DEFAULT_MODELS.detector),
+    emotion: z.string().min(1).default(DEFAULT_MODELS.emotion),
     /** A mask model name or folder; null for none. */
-    mask: z.string().min(1).nullable().default(null),
+    mask: z.string().min(1).nullable().default(DEFAULT_MODELS.mask),
     backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
     /** Inference worker threads; 0 = one per core. */
     workers: z.number().int().min(0).max(64).default(0),

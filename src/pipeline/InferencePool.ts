@@ -16,7 +16,7 @@ export interface InferencePoolOptions {
   workers?: number;
   backend?: BackendName | 'auto';
   /** Models each worker loads before it reports ready. */
-  preload?: { detectors?: string[]; classifiers?: string[] };
+  preload?: { detectors?: string[]; classifiers?: string[]; masks?: string[] };
   startTimeoutMs?: number;
   logger?: Logger;
 }
@@ -61,7 +61,11 @@ export class InferencePool {
     const count = Math.max(1, options.workers ?? availableParallelism());
     const init: WorkerInit = {
       backend: options.backend ?? 'auto',
-      preload: { detectors: options.preload?.detectors ?? [], classifiers: options.preload?.classifiers ?? [] },
+      preload: {
+        detectors: options.preload?.detectors ?? [],
+        classifiers: options.preload?.classifiers ?? [],
+        masks: options.preload?.masks ?? [],
+      },
     };
     const timeout = options.startTimeoutMs ?? 120_000;
     const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(init, timeout)));
@@ -108,6 +112,12 @@ export class InferencePool {
     if (crops.count === 0) return [];
     const flat = (await this.#submit({ op: 'classify', model, crops }, [])) as Float32Array;
     return Array.from({ length: crops.count }, (_, i) => flat.subarray(i * NUM_EMOTIONS, (i + 1) * NUM_EMOTIONS));
+  }
+
+  /** Probability of "mask present" for each crop, from a mask head. */
+  async maskScores(model: string, crops: CropBatch): Promise<Float32Array> {
+    if (crops.count === 0) return new Float32Array(0);
+    return (await this.#submit({ op: 'mask', model, crops }, [])) as Float32Array;
   }
 
   /** `tf.memory().numTensors` of every worker (for leak checks). */

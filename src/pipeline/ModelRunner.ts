@@ -11,8 +11,10 @@ import {
 } from './EmotionClassifier.js';
 import { FaceApiDetector } from './FaceApiDetector.js';
 import type { FaceDetector } from './FaceDetector.js';
+import { HeadEmotionClassifier } from './HeadEmotionClassifier.js';
 import { type ResolvedModel, resolveModel } from './modelManifest.js';
 import { requireModule, tf } from './tf.js';
+import { MaskClassifier } from './training/MaskClassifier.js';
 
 /**
  * Everything tfjs in one thread: the backend, and the models it has loaded (each loaded once, on first use or
@@ -22,6 +24,7 @@ export class ModelRunner {
   readonly backend: BackendChoice;
   readonly #detectors = new Map<string, Promise<FaceDetector>>();
   readonly #classifiers = new Map<string, Promise<EmotionClassifier>>();
+  readonly #maskModels = new Map<string, Promise<MaskClassifier>>();
   readonly #lifecycle = new CloseOnce('ModelRunner', () => this.#dispose());
 
   private constructor(backend: BackendChoice) {
@@ -53,9 +56,25 @@ export class ModelRunner {
     return (await this.#classifier(model)).classify(crops);
   }
 
+  /** Probability that each face wears a mask, from a mask head. */
+  async maskScores(model: string, crops: CropBatch): Promise<Float32Array> {
+    this.#lifecycle.assertOpen();
+    if (crops.count === 0) return new Float32Array(0);
+    const mask = await cached(this.#maskModels, model, async () => MaskClassifier.load(resolveModel(model)));
+    return mask.score(crops);
+  }
+
   /** Loads models ahead of use, so the first frame does not pay for it. */
-  async preload(detectors: readonly string[], classifiers: readonly string[]): Promise<void> {
-    await Promise.all([...detectors.map((d) => this.#detector(d)), ...classifiers.map((c) => this.#classifier(c))]);
+  async preload(
+    detectors: readonly string[],
+    classifiers: readonly string[],
+    masks: readonly string[] = [],
+  ): Promise<void> {
+    await Promise.all([
+      ...detectors.map((d) => this.#detector(d)),
+      ...classifiers.map((c) => this.#classifier(c)),
+      ...masks.map((m) => cached(this.#maskModels, m, async () => MaskClassifier.load(resolveModel(m)))),
+    ]);
   }
 
   numTensors(): number {
@@ -80,16 +99,22 @@ export class ModelRunner {
     return cached(this.#classifiers, name, async () => {
       const resolved = resolveModel(name);
       expectKind(resolved, 'emotion');
-      return resolved.manifest.runtime === 'faceapi-expression'
-        ? FaceApiEmotionClassifier.load(resolved)
-        : GraphEmotionClassifier.load(resolved);
+      switch (resolved.manifest.runtime) {
+        case 'faceapi-expression':
+          return FaceApiEmotionClassifier.load(resolved);
+        case 'head':
+          return HeadEmotionClassifier.load(resolved);
+        default:
+          return GraphEmotionClassifier.load(resolved);
+      }
     });
   }
 
   async #dispose(): Promise<void> {
-    const all = [...this.#detectors.values(), ...this.#classifiers.values()];
+    const all = [...this.#detectors.values(), ...this.#classifiers.values(), ...this.#maskModels.values()];
     this.#detectors.clear();
     this.#classifiers.clear();
+    this.#maskModels.clear();
     for (const model of await Promise.allSettled(all)) {
       if (model.status === 'fulfilled') model.value.dispose();
     }

@@ -11,7 +11,7 @@ const init = workerData as WorkerInit;
 let runner: ModelRunner;
 try {
   runner = await ModelRunner.create(init.backend);
-  await runner.preload(init.preload.detectors, init.preload.classifiers);
+  await runner.preload(init.preload.detectors, init.preload.classifiers, init.preload.masks);
   port.postMessage({ ready: true, backend: runner.backend } satisfies WorkerReady);
 } catch (err) {
   port.postMessage({ ready: false, error: { code: errorCode(err), message: errorMessage(err) } } satisfies WorkerReady);
@@ -28,6 +28,12 @@ port.on('message', async (req: WorkerRequest) => {
         break;
       case 'classify': {
         const result = await runner.classify(req.model, req.crops);
+        transfer.push(result.buffer as ArrayBuffer);
+        response = { id: req.id, ok: true, result };
+        break;
+      }
+      case 'mask': {
+        const result = await runner.maskScores(req.model, req.crops);
         transfer.push(result.buffer as ArrayBuffer);
         response = { id: req.id, ok: true, result };
         break;

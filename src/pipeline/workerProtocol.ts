@@ -5,12 +5,13 @@ import type { CropBatch } from './EmotionClassifier.js';
 /** Messages between an `InferencePool` and its workers (structured clone; buffers transferred where possible). */
 export interface WorkerInit {
   backend: BackendName | 'auto';
-  preload: { detectors: string[]; classifiers: string[] };
+  preload: { detectors: string[]; classifiers: string[]; masks: string[] };
 }
 
 export type WorkerRequest =
   | { id: number; op: 'detect'; detector: string; image: RgbImage; minScore?: number }
   | { id: number; op: 'classify'; model: string; crops: CropBatch }
+  | { id: number; op: 'mask'; model: string; crops: CropBatch }
   | { id: number; op: 'numTensors' };
 
 export type WorkerResponse =

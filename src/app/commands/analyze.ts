@@ -14,6 +14,8 @@ export interface AnalyzeOptions {
   paths: string[];
   detector: string;
   emotionModel: string;
+  /** A mask head, or null for none. */
+  maskModel: string | null;
   fps: number;
   width: number;
   backend: BackendName | 'auto';
@@ -55,10 +57,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> 
   const pool = await InferencePool.create({
     workers: options.workers,
     backend: options.backend,
-    preload: { detectors: [options.detector], classifiers: [options.emotionModel] },
+    preload: {
+      detectors: [options.detector],
+      classifiers: [options.emotionModel],
+      masks: options.maskModel ? [options.maskModel] : [],
+    },
   });
   try {
-    const analyzer = new FaceAnalyzer(pool, options.detector, options.emotionModel);
+    const analyzer = new FaceAnalyzer(pool, options.detector, options.emotionModel, options.maskModel);
     for (const path of options.paths) {
       try {
         if (!existsSync(path) || !statSync(path).isFile()) {
@@ -115,14 +121,12 @@ async function analyzeVideo(path: string, analyzer: FaceAnalyzer, options: Analy
     firstTs ??= frame.ts;
     lastTs = frame.ts;
     const tracked = tracking.step(frame.ts, await head.detections);
-    const probs = await analyzer.classifyBoxes(
-      frame,
-      tracked.map((t) => t.box),
-    );
-    collect(tracking.observe(frame.ts, { seq: frame.seq, w: frame.width, h: frame.height }, probs));
+    const boxes = tracked.map((t) => t.box);
+    const [probs, masks] = await Promise.all([analyzer.classifyBoxes(frame, boxes), analyzer.maskBoxes(frame, boxes)]);
+    collect(tracking.observe(frame.ts, { seq: frame.seq, w: frame.width, h: frame.height }, probs, masks));
     const smoothed = new Map(tracking.visible().map((f) => [f.trackId, f]));
     const records = tracked.map((t, i) => {
-      const face = describeFace({ ...t.box, score: t.score }, probs[i] as Float32Array);
+      const face = describeFace({ ...t.box, score: t.score }, probs[i] as Float32Array, masks?.[i]);
       const s = smoothed.get(t.trackId);
       return { trackId: s ? t.trackId : null, ...faceJson(face), smoothedLabel: s?.label ?? null };
     });
