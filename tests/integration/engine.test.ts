@@ -175,7 +175,7 @@ describe('inference engine on real faces', () => {
     }
     expect(faces).toBeGreaterThan(250);
     expect(await pool.numTensors()).toEqual(before);
-  });
+  }, 400_000);
 
   it('reports a bad model name as a typed error and keeps working', async () => {
     await expect(
