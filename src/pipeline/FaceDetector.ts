@@ -1,3 +1,4 @@
+import { iou } from '../core/geometry.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 
 /** A face detector that runs in this thread. Boxes are in the image's pixels, best score first. */
@@ -16,14 +17,4 @@ export function nonMaxSuppression(boxes: FaceBox[], iouThreshold: number, maxFac
     if (kept.every((k) => iou(k, box) <= iouThreshold)) kept.push(box);
   }
   return kept;
-}
-
-export function iou(a: { x: number; y: number; w: number; h: number }, b: typeof a): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.w, b.x + b.w);
-  const y2 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
 }

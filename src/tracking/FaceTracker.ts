@@ -1,6 +1,6 @@
+import { iou } from '../core/geometry.js';
 import type { Box, FaceBox } from '../core/types.js';
 import { solveAssignment } from './hungarian.js';
-import { iou } from './iou.js';
 import { KalmanBoxFilter } from './KalmanBoxFilter.js';
 
 export interface TrackerOptions {

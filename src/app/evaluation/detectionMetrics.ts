@@ -1,3 +1,4 @@
+import { iou } from '../../core/geometry.js';
 import type { Box } from '../../core/types.js';
 
 export interface ScoredBox extends Box {
@@ -19,16 +20,6 @@ export interface DetectionReport {
   detections: number;
   /** The precision/recall curve, one point per detection in descending score order. */
   curve: { recall: number; precision: number; score: number }[];
-}
-
-function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.w, b.x + b.w);
-  const y2 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**

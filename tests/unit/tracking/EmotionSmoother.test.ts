@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EMOTION_LABELS } from '../../../src/core/labels.js';
 import { EmotionSmoother, SMOOTHER_DEFAULTS } from '../../../src/tracking/EmotionSmoother.js';
+import { seededRandom as rng } from '../../helpers/seededRandom.js';
 import { replay } from './sequenceReplay.js';
-
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Scores of a face clearly showing `truth`, as a frame-by-frame classifier reports them: most frames right, but

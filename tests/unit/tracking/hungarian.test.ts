@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { solveAssignment } from '../../../src/tracking/hungarian.js';
-
-/** A seeded PRNG (mulberry32) so the random matrices are the same every run. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../helpers/seededRandom.js';
 
 /** Minimum total cost over all assignments of min(rows, cols) pairs, by brute force. */
 function bruteForce(cost: number[][]): number {

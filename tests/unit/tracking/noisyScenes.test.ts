@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaceBox } from '../../../src/core/types.js';
 import { FaceTracker } from '../../../src/tracking/FaceTracker.js';
 import { KalmanBoxFilter } from '../../../src/tracking/KalmanBoxFilter.js';
+import { seededRandom as rng } from '../../helpers/seededRandom.js';
 
 /**
  * Synthetic scenes with a realistic detector: box jitter of 5% of the face size per frame (independent per frame),
@@ -9,17 +10,6 @@ import { KalmanBoxFilter } from '../../../src/tracking/KalmanBoxFilter.js';
  * how well the Kalman filter estimates velocity from noisy boxes, which is what carries a track through an occlusion.
  * Each scene runs on many seeds at 5 and 30 fps; the tracker must keep ids in (nearly) all of them, at both rates.
  */
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal sample (Box-Muller). */
 const gauss = (random: () => number) => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
