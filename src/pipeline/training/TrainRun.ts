@@ -5,15 +5,15 @@ import { AppError } from '../../core/errors.js';
 import { EMOTION_LABELS } from '../../core/labels.js';
 import type { RgbImage } from '../../core/types.js';
 import { ModelRunner } from '../ModelRunner.js';
-import { type Tensor, tf } from '../tf.js';
 import { type Backbone, type BackboneName, loadBackbone } from './Backbone.js';
 import { DEFAULT_CACHE_DIR } from './FeatureCache.js';
 import { type ExtractOptions, extractFeatures } from './FeatureExtractor.js';
 import { HEAD_FILES, saveHead } from './HeadModel.js';
 import { classWeights, type EpochStats, type FeatureSet, predictHead, trainHead } from './HeadTrainer.js';
+import { withMaskedViews } from './MaskedAugmentation.js';
 import { ProgressBar } from './ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from './SeededRandom.js';
-import { SurgicalMask } from './SurgicalMask.js';
+import { applyStandardise, foldStandardisation, standardise } from './Standardisation.js';
 import { writeTrainingCurve } from './TrainingCurve.js';
 import { applyFerPlusLabels, type LabelledImage, MASK_CLASSES, readFolderDataset } from './TrainingSet.js';
 
@@ -280,86 +280,6 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
   }
 }
 
-/** Appends the features of the training images with a drawn surgical mask (computed once, cached). */
-async function withMaskedViews(
-  train: FeatureSet,
-  trainImgs: number[],
-  images: LabelledImage[],
-  paths: string[],
-  backbones: Backbone[],
-  extract: Omit<ExtractOptions, 'mirrored'>,
-  progress: NodeJS.WriteStream,
-): Promise<FeatureSet> {
-  const masker = SurgicalMask.load();
-  try {
-    const bar = new ProgressBar(progress, 'features (masked)');
-    const masked = await extractFeatures(
-      trainImgs.map((i) => paths[i] as string),
-      backbones,
-      { ...extract, mirrored: false, transform: masker, onProgress: (d, t) => bar.update(d, t) },
-    );
-    bar.line(trainImgs.length, trainImgs.length, `(${masked.hits} cached, ${masked.misses} computed)`);
-    const rows = masked.kept.length;
-    const data = new Float32Array(train.data.length + rows * train.dim);
-    data.set(train.data);
-    data.set(masked.data, train.data.length);
-    const labels = new Int32Array(train.labels.length + rows);
-    labels.set(train.labels);
-    masked.kept.forEach((k, r) => {
-      labels[train.labels.length + r] = (images[trainImgs[k] as number] as LabelledImage).label;
-    });
-    return { data, labels, dim: train.dim };
-  } finally {
-    masker.dispose();
-  }
-}
-
 function round4(v: number): number {
   return Math.round(v * 1e4) / 1e4;
-}
-
-function standardise(set: FeatureSet): { mean: Float32Array; std: Float32Array } {
-  const { dim, data } = set;
-  const n = data.length / dim;
-  const mean = new Float32Array(dim);
-  const sq = new Float64Array(dim);
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < dim; d++) mean[d] = (mean[d] as number) + (data[i * dim + d] as number) / n;
-  for (let i = 0; i < n; i++) {
-    for (let d = 0; d < dim; d++) {
-      const v = (data[i * dim + d] as number) - (mean[d] as number);
-      sq[d] = (sq[d] as number) + (v * v) / n;
-    }
-  }
-  const std = Float32Array.from(sq, (v) => Math.sqrt(v) + 1e-6);
-  applyStandardise(set, mean, std);
-  return { mean, std };
-}
-
-function applyStandardise(set: FeatureSet, mean: Float32Array, std: Float32Array): FeatureSet {
-  const { dim, data } = set;
-  for (let i = 0; i < data.length; i++)
-    data[i] = ((data[i] as number) - (mean[i % dim] as number)) / (std[i % dim] as number);
-  return set;
-}
-
-/**
- * Folds the feature standardisation into the first dense layer, so the saved head takes raw backbone features:
- * W' = W / std (row-wise), b' = b - mean . W'.
- */
-function foldStandardisation(
-  model: import('@tensorflow/tfjs').LayersModel,
-  mean: Float32Array,
-  std: Float32Array,
-): void {
-  const layer = model.getLayer('hidden');
-  const [kernel, bias] = layer.getWeights() as [Tensor, Tensor];
-  const [k2, b2] = tf.tidy(() => {
-    const k = kernel.div(tf.tensor2d(std, [std.length, 1]));
-    const b = bias.sub(tf.tensor2d(mean, [1, mean.length]).matMul(k).reshape([-1]));
-    return [k, b];
-  });
-  layer.setWeights([k2, b2]);
-  k2.dispose();
-  b2.dispose();
 }
