@@ -19,7 +19,7 @@ commands:
   explain IMAGE [--out FILE] [--emotion-model M]   where in each face the model looked (occlusion heatmap)
   train --data DIR --out models/NAME [...]         transfer learning of a head (emostream train --help)
 
-detectors: blazeface (default), tiny, ssd; emotion models: human (default), faceapi, or a model folder;
+detectors: blazeface (default), tiny, ssd; emotion models: fer-head (default; our head, docs/training.md), human, faceapi, or a model folder;
 backends: auto (default), tfjs-node-gpu, tfjs-node, wasm, cpu`;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
