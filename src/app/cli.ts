@@ -13,6 +13,7 @@ commands:
                                                    faces and emotions in images and videos, as JSON lines
   bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
   bench-live [--seconds S] [--max-streams N]       live pipeline capacity on looped videos (docs/performance.md)
+  soak [--streams N] [--minutes M]                 N looped videos for M minutes: heap, RSS and tensors over time
   evaluate --data DIR [--labels fer2013|ferplus --ferplus-csv F] [--emotion-model M|A+B] [--tta flip] [--detect] [--out DIR]
                                                    accuracy on a folder-per-class data set (docs/accuracy.md)
   bench-detect --data DIR [--detector D] [--out DIR]  face detectors against ground-truth boxes (AP at IoU 0.5)
@@ -70,6 +71,17 @@ async function main(argv: string[]): Promise<number> {
       await benchLive({
         seconds: numberArg('seconds', values.seconds, 20, 5, 600),
         maxStreams: Math.round(numberArg('max-streams', values['max-streams'], 10, 1, 64)),
+        out,
+      });
+      return 0;
+    }
+    case 'soak': {
+      const { values } = parseCommand(rest, { streams: { type: 'string' }, minutes: { type: 'string' } });
+      const { soak } = await import('./commands/soak.js');
+      await soak({
+        streams: Math.round(numberArg('streams', values.streams, 4, 1, 64)),
+        minutes: numberArg('minutes', values.minutes, 5, 0.5, 600),
+        everyS: 15,
         out,
       });
       return 0;
