@@ -123,7 +123,9 @@ export async function bench(options: BenchOptions): Promise<void> {
       await Promise.all(Array.from({ length: workers * 2 }, lane));
       const rate = faces / ((performance.now() - t0) / 1000);
       rates.push(rate);
-      out(`pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + human, whole frames, ${analysed} frames)`);
+      out(
+        `pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + human, whole frames, ${analysed} frames)`,
+      );
     } finally {
       await pool.close();
     }
