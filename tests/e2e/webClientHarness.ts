@@ -13,17 +13,7 @@ export const CLI = join(ROOT, 'dist/app/cli.js');
 const VIDEO = join(ROOT, '../shared/data/video/fr_short_hamilton_clip.mp4');
 export const OUTPUT = join(ROOT, 'test-output');
 
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
+export { CHROMIUM_FLAGS } from './webrtcHarness.js';
 
 export interface ServerProcess {
   url: string;
