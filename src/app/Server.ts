@@ -187,6 +187,8 @@ export class Server {
         return source.closed;
       },
       close: () => this.#streams.remove(id).catch(() => source.close()),
+      // A source that ends by itself (connect timeout, decoder failure) ends its signalling socket too.
+      onClose: (listener: () => void) => source.on('state', (state) => state === 'closed' && listener()),
     };
   }
 

@@ -8,9 +8,8 @@ import type { Frame } from '../core/types.js';
 import { answerOffer, type IceServer } from './answerOffer.js';
 import { LatestFrameSlot } from './LatestFrameSlot.js';
 import type { VideoCodec } from './rtp/codecFrameBuilder.js';
-import type { FrameAssemblerStats } from './rtp/FrameAssembler.js';
 import type { RtpPacketIn } from './rtp/rtpPacket.js';
-import { WebRtcVideoPipe } from './WebRtcVideoPipe.js';
+import { WebRtcVideoPipe, type WebRtcVideoPipeStats } from './WebRtcVideoPipe.js';
 import { type BitrateFloor, inspectOffer } from './webrtcSdp.js';
 
 export type { IceServer } from './answerOffer.js';
@@ -45,23 +44,12 @@ export interface WebRtcSourceOptions {
   packetFilter?: (packet: RtpPacketIn) => boolean;
 }
 
-export interface WebRtcSourceStats extends SourceStats {
-  codec: VideoCodec | undefined;
+export interface WebRtcSourceStats extends SourceStats, WebRtcVideoPipeStats {
   rtpPackets: number;
   /** Packets the `packetFilter` hook dropped. */
   injectedDrops: number;
-  pliSent: number;
-  pliSuppressed: number;
-  reordered: number;
-  skippedHoles: number;
-  assembler: FrameAssemblerStats | undefined;
-  /** Frames not written to ffmpeg because it was more than `maxFramesInFlight` behind. */
-  decoderBehindDrops: number;
-  decoderRestarts: number;
   createdAt: number;
   connectedAt: number | undefined;
-  firstFrameAt: number | undefined;
-  ffmpegPid: number | undefined;
 }
 
 const DEFAULT_BITRATE: BitrateFloor = {

@@ -35,6 +35,21 @@ const MAX_DECODER_EXITS_PER_MINUTE = 5;
  * whose header gives the picture size; when it dies it is started again at the next keyframe (a PLI asks for one).
  * Frame timestamps are the RTP capture times mapped to the wall clock at the first frame.
  */
+/** What the pipe counts: keyframe requests, reordering, assembly, and the decoder behind it. */
+export interface WebRtcVideoPipeStats {
+  codec: VideoCodec | undefined;
+  pliSent: number;
+  pliSuppressed: number;
+  reordered: number;
+  skippedHoles: number;
+  assembler: FrameAssemblerStats | undefined;
+  /** Frames not written to ffmpeg because it was more than `maxFramesInFlight` behind. */
+  decoderBehindDrops: number;
+  decoderRestarts: number;
+  firstFrameAt: number | undefined;
+  ffmpegPid: number | undefined;
+}
+
 export class WebRtcVideoPipe {
   readonly #opts: WebRtcVideoPipeOptions;
   readonly #requester: KeyframeRequester;
@@ -68,18 +83,7 @@ export class WebRtcVideoPipe {
     this.#flushTimer.unref();
   }
 
-  get stats(): {
-    codec: VideoCodec | undefined;
-    pliSent: number;
-    pliSuppressed: number;
-    reordered: number;
-    skippedHoles: number;
-    assembler: FrameAssemblerStats | undefined;
-    decoderBehindDrops: number;
-    decoderRestarts: number;
-    firstFrameAt: number | undefined;
-    ffmpegPid: number | undefined;
-  } {
+  get stats(): WebRtcVideoPipeStats {
     return {
       codec: this.#codec,
       pliSent: this.#requester.sent,
