@@ -30,6 +30,7 @@ const SESSIONS = Number(args.sessions);
 const CODECS = args.codecs.split(',');
 
 const { WebRtcSource } = await import(join(root, 'dist/media/WebRtcSource.js'));
+const { signalSessionOf } = await import(join(root, 'dist/app/webrtcSession.js'));
 const { SignalingServer } = await import(join(root, 'dist/signaling/SignalingServer.js'));
 const { resolveFfmpegPath, ffmpegInfo } = await import(join(root, 'dist/media/ffmpegPath.js'));
 const { chromium } = await import('playwright-core');
@@ -91,14 +92,7 @@ async function main() {
     createSession: async (req) => {
       const source = await WebRtcSource.create({ id: `bench-${++n}`, offerSdp: req.sdp });
       next?.(source);
-      return {
-        streamId: source.id,
-        answerSdp: source.answerSdp,
-        get closed() {
-          return source.closed;
-        },
-        close: () => source.close(),
-      };
+      return signalSessionOf(source);
     },
   });
   signaling.attach(server);

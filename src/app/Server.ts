@@ -20,6 +20,7 @@ import { Metrics } from './Metrics.js';
 import { StreamManager } from './StreamManager.js';
 import { createTrackedFaces } from './TrackedFaces.js';
 import { UpgradeGate } from './UpgradeGate.js';
+import { signalSessionOf } from './webrtcSession.js';
 
 /** The built web client: dist/web-client beside dist/app. */
 const WEB_CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-client');
@@ -180,16 +181,7 @@ export class Server {
       await source.close();
       throw err;
     }
-    return {
-      streamId: id,
-      answerSdp: source.answerSdp,
-      get closed() {
-        return source.closed;
-      },
-      close: () => this.#streams.remove(id).catch(() => source.close()),
-      // A source that ends by itself (connect timeout, decoder failure) ends its signalling socket too.
-      onClose: (listener: () => void) => source.on('state', (state) => state === 'closed' && listener()),
-    };
+    return signalSessionOf(source, () => this.#streams.remove(id).catch(() => source.close()));
   }
 
   #listen(): Promise<void> {

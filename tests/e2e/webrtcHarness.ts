@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { signalSessionOf } from '../../src/app/webrtcSession.js';
 import { resolveFfmpegPath } from '../../src/media/ffmpegPath.js';
 import { WebRtcSource, type WebRtcSourceOptions } from '../../src/media/WebRtcSource.js';
 import { SignalingServer, type SignalSession } from '../../src/signaling/SignalingServer.js';
@@ -158,15 +159,7 @@ export async function startHarness(
       });
       sources.set(source.id, source);
       for (const w of waiters.splice(0)) w(source);
-      return {
-        streamId: source.id,
-        answerSdp: source.answerSdp,
-        get closed() {
-          return source.closed;
-        },
-        close: () => source.close(),
-        onClose: (listener) => source.on('state', (s) => s === 'closed' && listener()),
-      };
+      return signalSessionOf(source);
     },
   });
   signaling.attach(server);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection } from 'werift';
 import { WebSocket, WebSocketServer } from 'ws';
+import { signalSessionOf } from '../../../src/app/webrtcSession.js';
 import { MAX_SDP_LENGTH, type ServerMessage } from '../../../src/core/signalProtocol.js';
 import { WebRtcSource } from '../../../src/media/WebRtcSource.js';
 import { type SessionFactory, SignalingServer, type SignalSession } from '../../../src/signaling/SignalingServer.js';
@@ -29,15 +30,7 @@ function realFactory(sources: WebRtcSource[]): SessionFactory {
       connectTimeoutMs: 60_000,
     });
     sources.push(source);
-    return {
-      streamId: source.id,
-      answerSdp: source.answerSdp,
-      get closed() {
-        return source.closed;
-      },
-      close: () => source.close(),
-      onClose: (l) => source.on('state', (s) => s === 'closed' && l()),
-    };
+    return signalSessionOf(source);
   };
 }
 
