@@ -144,9 +144,11 @@ export class LiveStream {
     const faces = tracking.step(frame.ts, detections);
     const boxes: Box[] = faces.map((f) => f.box);
     const { maskModel } = this.#deps;
+    // Whether a face wears a mask changes slowly: the mask head runs on detection frames only (every
+    // `detectEvery`-th frame, and every new track's first), and TrackedFaces smooths its score over time.
     const [probs, masks] = await Promise.all([
       batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin)),
-      maskModel && boxes.length > 0
+      maskModel && boxes.length > 0 && detections !== null
         ? pool.maskScores(maskModel.name, cropBatch(frame, boxes, maskModel.size, maskModel.margin))
         : undefined,
     ]);

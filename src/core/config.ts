@@ -24,14 +24,14 @@ const server = z
 
 /**
  * The models used when nothing says otherwise (server config and CLI alike). `fer-head` is our head trained on FER+
- * labels (docs/training.md: 0.80 on FER+ PublicTest vs 0.67 for `human`); the mask head is off by default because it
- * calls some unmasked faces outside its training data masked (docs/training.md).
+ * labels (docs/training.md: 0.80 on FER+ PublicTest vs 0.67 for `human`); `mask` is our mask head (human + faceapi
+ * features, trained on real masks and on faces with drawn masks: docs/training.md).
  */
 export const DEFAULT_MODELS = Object.freeze({
   detector: 'blazeface' as const,
   emotion: 'fer-head',
   /** A mask head name or folder; null for none. */
-  mask: null as string | null,
+  mask: 'mask' as string | null,
 });
 
 const models = z

@@ -2,8 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { EMOTION_LABELS } from '../../src/core/labels.js';
+import type { Box } from '../../src/core/types.js';
+import { decodeImage } from '../../src/media/imageFile.js';
+import { cropRegion, cropResize } from '../../src/pipeline/faceCrop.js';
+import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
+import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
 import { sharedPath } from '../helpers/sharedData.js';
 
 const CLI = resolve('dist/app/cli.js');
@@ -91,5 +97,51 @@ describe('emostream analyze (the built CLI)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(lines[0] as string).faces[0].emotion.label).toBe('surprise');
     expect(lines.at(-1)).toBe('files=1 faces=1');
+  });
+
+  it('fills mask on every face (the default mask head), or null with --mask-model none', async () => {
+    // A photo as it is and with a mask drawn on its face (the mask head never saw either).
+    const tmp = mkdtempSync(join(tmpdir(), 'emostream-mask-'));
+    const path = sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg');
+    const photo = await decodeImage(path);
+    const runner = await ModelRunner.create('wasm');
+    const [box] = await runner.detect('blazeface', photo);
+    await runner.close();
+    expect(box).toBeDefined();
+    const region = cropRegion(box as Box, 0.25);
+    const side = Math.round(region.w);
+    const face = { data: new Uint8Array(side * side * 3), width: side, height: side };
+    cropResize(photo, region, side, face.data);
+    const masker = SurgicalMask.load({ varied: true });
+    const masked = await masker.apply(face);
+    masker.dispose();
+    const out = Uint8Array.from(photo.data);
+    const x0 = Math.round(region.x);
+    const y0 = Math.round(region.y);
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const [px, py] = [x0 + x, y0 + y];
+        if (px < 0 || py < 0 || px >= photo.width || py >= photo.height) continue;
+        out.set(masked.data.subarray((y * side + x) * 3, (y * side + x + 1) * 3), (py * photo.width + px) * 3);
+      }
+    }
+    const files = { plain: path, masked: join(tmp, 'masked.png') };
+    await sharp(out, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+      .png()
+      .toFile(files.masked);
+    const withMask = run(['analyze', files.plain, files.masked, '--workers', '1']);
+    expect(withMask.code).toBe(0);
+    // the face itself: the most confident detection (a drawn mask can add a weak stray one elsewhere)
+    type Face = { detScore: number; mask: { present: boolean; score: number } };
+    const [plainFace, maskedFace] = withMask.lines.slice(0, 2).map((l) => {
+      const faces = JSON.parse(l).faces as Face[];
+      for (const f of faces) expect(f.mask).toEqual({ present: expect.any(Boolean), score: expect.any(Number) });
+      return faces.reduce((a, b) => (b.detScore > a.detScore ? b : a));
+    }) as [Face, Face];
+    expect(plainFace.mask.present).toBe(false);
+    expect(maskedFace.mask.present).toBe(true);
+    expect(maskedFace.mask.score).toBeGreaterThan(plainFace.mask.score);
+    const without = run(['analyze', files.masked, '--mask-model', 'none', '--workers', '1']);
+    expect(JSON.parse(without.lines[0] as string).faces[0].mask).toBeNull();
   });
 });

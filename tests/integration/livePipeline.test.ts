@@ -41,7 +41,12 @@ describe('live pipeline on real video', () => {
         const scores = (u.emotion as { scores: Record<string, number> }).scores;
         expect(Object.keys(scores)).toEqual([...EMOTION_LABELS]);
         expect(Object.values(scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+        // the default mask head runs too (on detection frames; smoothed per track)
+        expect(u.mask).toEqual({ present: expect.any(Boolean), score: expect.any(Number) });
       }
+      // nobody in the clip wears a mask
+      const masked = updates.filter((u) => (u.mask as { present: boolean }).present);
+      expect(masked.length / updates.length).toBeLessThan(0.2);
       // Every track that started also ended, once; and each update belongs to an announced track.
       expect(ends.map((e) => e.trackId).sort()).toEqual(news.map((e) => e.trackId).sort());
       const announced = new Set(news.map((n) => n.trackId));

@@ -14,6 +14,7 @@ import { resolveModel } from '../../src/pipeline/modelManifest.js';
 import { loadBackbone } from '../../src/pipeline/training/Backbone.js';
 import { extractFeatures } from '../../src/pipeline/training/FeatureExtractor.js';
 import { MaskClassifier } from '../../src/pipeline/training/MaskClassifier.js';
+import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
 import { CROP_SIZE, runTraining, type TrainOptions } from '../../src/pipeline/training/TrainRun.js';
 
 const FER_TRAIN = resolve('../shared/data/fer2013/train');
@@ -229,5 +230,48 @@ describe('emostream train', () => {
     expect(scores.length).toBe(2);
     // a training image with a mask scores higher than one without
     expect(scores[0]).toBeGreaterThan(scores[1] as number);
+  });
+
+  it('learns drawn masks from synthetic faces (--synthetic-masks) and records its augmentation', async () => {
+    const maskData = join(tmp, 'mask');
+    const out = join(tmp, 'mask-synthetic');
+    const summary = await runTraining(
+      options(out, {
+        data: maskData,
+        kind: 'mask',
+        detector: 'blazeface',
+        valSplit: 0.2,
+        epochs: 20,
+        lowRes: 40,
+        syntheticMasks: { dir: data, limit: 28 },
+      }),
+    );
+    expect(summary.counts.train).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.training.augmentation).toEqual(['mirror', 'low-res-40']);
+    expect(manifest.training.syntheticMasks).toEqual({ dir: data, limit: 28 });
+    // faces it never saw (further down each FER class folder), as they are and with a drawn mask
+    const unseen = EMOTION_LABELS.map((name) => {
+      const file = readdirSync(join(FER_TRAIN, name)).sort()[PER_CLASS + 3] as string;
+      return join(FER_TRAIN, name, file);
+    });
+    const masker = SurgicalMask.load({ varied: true });
+    const mask = await MaskClassifier.load(resolveModel(out));
+    const size = mask.inputSize;
+    const batch = new Uint8Array(2 * unseen.length * size * size * 3);
+    for (const [k, path] of unseen.entries()) {
+      const face = await decodeImage(path);
+      const masked = await masker.apply(face);
+      const whole = { x: 0, y: 0, w: face.width, h: face.height };
+      cropResize(face, whole, size, batch, k * size * size * 3);
+      cropResize(masked, whole, size, batch, (unseen.length + k) * size * size * 3);
+    }
+    masker.dispose();
+    const scores = await mask.score({ data: batch, count: 2 * unseen.length, size });
+    mask.dispose();
+    const plain = Array.from(scores.subarray(0, unseen.length));
+    const masked = Array.from(scores.subarray(unseen.length));
+    // every face scores higher with a mask than without
+    for (const [k, p] of plain.entries()) expect(masked[k]).toBeGreaterThan(p);
   });
 });

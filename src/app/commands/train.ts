@@ -13,6 +13,9 @@ export const TRAIN_USAGE = `usage: emostream train --data DIR --out models/NAME 
   --class-weights P (0.5: weights (n / (k n_c))^P; 1 balanced, 0 none)
   --no-mirror            no mirrored-image augmentation
   --augment-mask         also train on the images with a surgical mask drawn from 68-point landmarks
+  --augment-lowres PX    also train on the crops degraded to PX pixels a side (small, far faces)
+  --synthetic-masks DIR  mask heads: face crops under DIR as without_mask, and with a drawn mask as with_mask
+  --synthetic-limit N    at most N of those faces, evenly spread (4000)
   --tta flip|none        average over the crop and its mirror at inference (none)
   --detector D|none      detect faces first and train on the crops (blazeface for mask, none for emotion)
   --unfreeze             also train the last convolutional block (needs @tensorflow/tfjs-node)
@@ -43,6 +46,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     'class-weights': { type: 'string' },
     'no-mirror': { type: 'boolean' },
     'augment-mask': { type: 'boolean' },
+    'augment-lowres': { type: 'string' },
+    'synthetic-masks': { type: 'string' },
+    'synthetic-limit': { type: 'string' },
     tta: { type: 'string' },
     detector: { type: 'string' },
     unfreeze: { type: 'boolean' },
@@ -85,6 +91,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
     classWeightPower: numberArg('class-weights', values['class-weights'], 0.5, 0, 2),
     mirror: !values['no-mirror'],
     maskAugment: values['augment-mask'] === true,
+    lowRes:
+      values['augment-lowres'] === undefined
+        ? undefined
+        : Math.round(numberArg('augment-lowres', values['augment-lowres'], 0, 8, 111)),
+    syntheticMasks: str(values['synthetic-masks'])
+      ? {
+          dir: str(values['synthetic-masks']) as string,
+          limit: Math.round(numberArg('synthetic-limit', values['synthetic-limit'], 4000, 1, 1_000_000)),
+        }
+      : undefined,
     ttaFlip: tta === 'flip',
     detector: detectorFlag === 'none' ? undefined : detectorArg(detectorFlag),
     unfreeze: values.unfreeze === true,

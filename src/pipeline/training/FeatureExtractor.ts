@@ -20,6 +20,8 @@ export interface ExtractOptions {
   };
   /** Draws something over the image before cropping (a mask shape, for masked-FER); part of the cache key. */
   transform?: { name: string; apply(image: RgbImage): Promise<RgbImage> };
+  /** Degrades the crop to this many pixels a side and back (a small, far face); part of the cache key. */
+  lowRes?: number;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -48,6 +50,8 @@ export async function extractFeatures(
     mirrored: options.mirrored,
     detect: options.detect ? { name: options.detect.name, margin: options.detect.margin } : null,
     transform: options.transform?.name ?? null,
+    // only when set, so the caches of runs without it keep their keys
+    ...(options.lowRes ? { lowRes: options.lowRes } : {}),
   };
   const caches = backbones.map((b) => new FeatureCache(options.cacheDir, b.key, params, b.dim));
   const dim = backbones.reduce((n, b) => n + b.dim, 0);
@@ -77,7 +81,9 @@ export async function extractFeatures(
         if (!box) continue;
         region = cropRegion(box, options.detect.margin);
       }
-      cropResize(image, region, size, data, got.length * size * size * 3);
+      const offset = got.length * size * size * 3;
+      cropResize(image, region, size, data, offset);
+      if (options.lowRes) degrade(data.subarray(offset, offset + size * size * 3), size, options.lowRes);
       got.push(i);
     }
     if (got.length > 0) {
@@ -114,6 +120,23 @@ export async function extractFeatures(
     out.set(rows[i] as Float32Array, k * dim);
   });
   return { data: out, dim, kept, hits, misses: pending.length };
+}
+
+/**
+ * Makes a `size` crop look like a face only `lowRes` pixels wide that was upscaled to `size`: halved (2x2 means)
+ * while more than twice `lowRes`, resampled to `lowRes`, then resized back up, bilinear, in place.
+ */
+export function degrade(crop: Uint8Array, size: number, lowRes: number): void {
+  let image: RgbImage = { data: crop.slice(), width: size, height: size };
+  while (image.width >= 2 * lowRes) {
+    const half = Math.floor(image.width / 2);
+    const out = new Uint8Array(half * half * 3);
+    cropResize(image, { x: 0, y: 0, w: half * 2, h: half * 2 }, half, out);
+    image = { data: out, width: half, height: half };
+  }
+  const small = new Uint8Array(lowRes * lowRes * 3);
+  cropResize(image, { x: 0, y: 0, w: image.width, h: image.height }, lowRes, small);
+  cropResize({ data: small, width: lowRes, height: lowRes }, { x: 0, y: 0, w: lowRes, h: lowRes }, size, crop);
 }
 
 function concatRows(parts: Float32Array[], dim: number): Float32Array {

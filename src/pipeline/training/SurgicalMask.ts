@@ -12,25 +12,40 @@ interface LandmarkNet {
   dispose(): void;
 }
 
+/** Mask colours for `varied` masks: surgical blue, white, black, navy, grey, pink, N95 off-white. */
+const VARIED_COLOURS = [
+  '170,205,225',
+  '235,235,232',
+  '30,30,35',
+  '45,60,100',
+  '150,150,150',
+  '225,185,195',
+  '215,210,195',
+];
+
 /**
  * Draws a surgical-mask shape over the lower face (nose bridge to chin, jaw line to jaw line) from face-api's
- * 68-point landmarks, as if the face wore a mask. The image is taken to be the face (FER-style crops).
+ * 68-point landmarks, as if the face wore a mask. The image is taken to be the face (FER-style crops). Pale blue,
+ * or with `varied` one of several mask colours picked from the image's bytes (the same image, the same colour).
  */
 export class SurgicalMask {
-  readonly name = 'surgical-mask-v1';
+  readonly name: string;
   readonly #net: LandmarkNet;
+  readonly #varied: boolean;
 
-  private constructor(net: LandmarkNet) {
+  private constructor(net: LandmarkNet, varied: boolean) {
     this.#net = net;
+    this.#varied = varied;
+    this.name = varied ? 'surgical-mask-varied-v1' : 'surgical-mask-v1';
   }
 
-  static load(): SurgicalMask {
+  static load(options: { varied?: boolean } = {}): SurgicalMask {
     const require = createRequire(import.meta.url);
     const dir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
     const Net = (faceApi() as unknown as { FaceLandmark68Net: new () => LandmarkNet }).FaceLandmark68Net;
     const net = new Net();
     net.loadFromWeightMap(loadWeightMapFromDisk(join(dir, 'face_landmark_68_model-weights_manifest.json')));
-    return new SurgicalMask(net);
+    return new SurgicalMask(net, options.varied === true);
   }
 
   async landmarks(image: RgbImage): Promise<{ x: number; y: number }[]> {
@@ -58,7 +73,7 @@ export class SurgicalMask {
     // jaw 1..15 (ear level to ear level, via the chin), then up to the nose bridge (point 28)
     const jaw = p.slice(1, 16);
     const nose = p[28] as { x: number; y: number };
-    ctx.fillStyle = 'rgb(170, 205, 225)';
+    ctx.fillStyle = `rgb(${this.#varied ? colourFor(image) : VARIED_COLOURS[0]})`;
     ctx.beginPath();
     ctx.moveTo(nose.x, nose.y);
     for (const q of [...jaw].reverse()) ctx.lineTo(q.x, q.y);
@@ -77,4 +92,12 @@ export class SurgicalMask {
   dispose(): void {
     this.#net.dispose();
   }
+}
+
+/** A colour from `VARIED_COLOURS` chosen by a hash of the image's bytes (FNV-1a over a sample of them). */
+function colourFor(image: RgbImage): string {
+  let h = 0x811c9dc5;
+  const step = Math.max(1, Math.floor(image.data.length / 4096));
+  for (let i = 0; i < image.data.length; i += step) h = Math.imul(h ^ (image.data[i] as number), 0x01000193);
+  return VARIED_COLOURS[(h >>> 0) % VARIED_COLOURS.length] as string;
 }

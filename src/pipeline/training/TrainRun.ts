@@ -6,14 +6,15 @@ import { EMOTION_LABELS } from '../../core/labels.js';
 import type { RgbImage } from '../../core/types.js';
 import { ModelRunner } from '../ModelRunner.js';
 import { type Backbone, type BackboneName, loadBackbone } from './Backbone.js';
+import { concatSets, extraView, sampleImages, syntheticMaskSets } from './ExtraViews.js';
 import { DEFAULT_CACHE_DIR } from './FeatureCache.js';
 import { type ExtractOptions, extractFeatures } from './FeatureExtractor.js';
 import { HEAD_FILES, saveHead } from './HeadModel.js';
 import { classWeights, type EpochStats, type FeatureSet, predictHead, trainHead } from './HeadTrainer.js';
-import { withMaskedViews } from './MaskedAugmentation.js';
 import { ProgressBar } from './ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from './SeededRandom.js';
 import { applyStandardise, foldStandardisation, standardise } from './Standardisation.js';
+import { SurgicalMask } from './SurgicalMask.js';
 import { writeTrainingCurve } from './TrainingCurve.js';
 import { applyFerPlusLabels, type LabelledImage, MASK_CLASSES, readFolderDataset } from './TrainingSet.js';
 
@@ -44,6 +45,13 @@ export interface TrainOptions {
   ttaFlip: boolean;
   /** Add features of the training images with a surgical mask drawn from 68-point landmarks (masked faces). */
   maskAugment?: boolean;
+  /** Also train on the crops degraded to this many pixels a side (small, far faces look like that). */
+  lowRes?: number;
+  /**
+   * Mask heads: face crops from this folder (recursively, at most `limit`) added as `without_mask` and, with a drawn
+   * mask of varied colour, as `with_mask`.
+   */
+  syntheticMasks?: { dir: string; limit: number };
   /** Run this face detector first and train on its crops (full photos); none for FER-style face crops. */
   detector?: string;
   unfreeze: boolean;
@@ -58,7 +66,8 @@ export interface TrainSummary {
   heldOutAccuracy?: number;
   bestEpoch: number;
   history: EpochStats[];
-  counts: { train: number; val: number; heldOut: number; skipped: number };
+  /** Images of the data set in each part; `synthetic`: rows from `--synthetic-masks` (each face twice). */
+  counts: { train: number; val: number; heldOut: number; skipped: number; synthetic?: { train: number; val: number } };
   outDir: string;
 }
 
@@ -90,6 +99,9 @@ export function assertTfjsNode(load: (id: string) => unknown = createRequire(imp
  */
 export async function runTraining(options: TrainOptions): Promise<TrainSummary> {
   if (options.unfreeze) assertTfjsNode();
+  if (options.syntheticMasks && options.kind !== 'mask') {
+    throw new AppError('BAD_ARGUMENT', '--synthetic-masks is for mask heads (--kind mask)');
+  }
   const classes = options.kind === 'emotion' ? [...EMOTION_LABELS] : [...MASK_CLASSES];
   let images: LabelledImage[] = readFolderDataset(options.data, options.kind);
   if (options.kind === 'emotion' && options.labels === 'ferplus') {
@@ -161,10 +173,39 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
       return { data, labels: lab, dim };
     };
     let train = set(trainImgs, options.mirror ? ['plain', 'mirror'] : ['plain']);
-    if (options.maskAugment)
-      train = await withMaskedViews(train, trainImgs, images, paths, backbones, extract, options.progress);
+    let val = set(valImgs, ['plain']);
+    const trainPaths = trainImgs.map((i) => paths[i] as string);
+    const trainLabels = trainImgs.map((i) => (images[i] as LabelledImage).label);
+    const { progress } = options;
+    if (options.maskAugment) {
+      const masker = SurgicalMask.load();
+      try {
+        const view = { ...extract, mirrored: false, transform: masker };
+        train = concatSets(train, await extraView(trainPaths, trainLabels, backbones, view, 'masked', progress));
+      } finally {
+        masker.dispose();
+      }
+    }
+    let synthetic: { train: number; val: number } | undefined;
+    if (options.syntheticMasks) {
+      const masker = SurgicalMask.load({ varied: true });
+      try {
+        const faces = sampleImages(options.syntheticMasks.dir, options.syntheticMasks.limit);
+        const { detect: _, ...view } = extract;
+        const synth = await syntheticMaskSets(faces, backbones, view, masker, options.valSplit, rng, progress);
+        train = concatSets(train, synth.train);
+        val = concatSets(val, synth.val);
+        synthetic = { train: synth.train.labels.length, val: synth.val.labels.length };
+      } finally {
+        masker.dispose();
+      }
+    }
+    if (options.lowRes) {
+      const view = { ...extract, mirrored: false, lowRes: options.lowRes };
+      train = concatSets(train, await extraView(trainPaths, trainLabels, backbones, view, 'low-res', progress));
+    }
     const { mean, std } = standardise(train);
-    const val = applyStandardise(set(valImgs, ['plain']), mean, std);
+    val = applyStandardise(val, mean, std);
     const weights = classWeights(train.labels, classes.length, options.classWeightPower);
     const epochBar = new ProgressBar(options.progress, 'epoch');
     const result = await trainHead(
@@ -244,7 +285,12 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
           batchSize: options.batchSize,
         },
         classWeights: weights.map((w) => Math.round(w * 1e4) / 1e4),
-        augmentation: [...(options.mirror ? ['mirror'] : []), ...(options.maskAugment ? ['surgical-mask'] : [])],
+        augmentation: [
+          ...(options.mirror ? ['mirror'] : []),
+          ...(options.maskAugment ? ['surgical-mask'] : []),
+          ...(options.lowRes ? [`low-res-${options.lowRes}`] : []),
+        ],
+        syntheticMasks: options.syntheticMasks ?? null,
         tta: options.ttaFlip ? 'flip' : 'none',
         backboneKeys: Object.fromEntries(backbones.map((b) => [b.name, b.key])),
         counts: {
@@ -252,6 +298,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
           val: valImgs.length,
           heldOut: heldImgs.length,
           skipped: paths.length - usable.length,
+          ...(synthetic ? { synthetic } : {}),
         },
         metrics: {
           valAccuracy: round4(valAccuracy),

@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.js';
+import { sampleImages } from '../../../src/pipeline/training/ExtraViews.js';
 import { FeatureCache, imageKey } from '../../../src/pipeline/training/FeatureCache.js';
+import { degrade } from '../../../src/pipeline/training/FeatureExtractor.js';
 import { mirrorBatch } from '../../../src/pipeline/training/HeadModel.js';
 import { classWeights } from '../../../src/pipeline/training/HeadTrainer.js';
 import { render } from '../../../src/pipeline/training/ProgressBar.js';
@@ -116,5 +118,54 @@ describe('progress bar', () => {
   it('renders done/total with a proportional bar', () => {
     expect(render('epoch', 5, 10, 10, 'loss=1')).toBe('epoch [#####.....] 5/10 loss=1');
     expect(render('x', 0, 0, 4, '')).toBe('x [####] 0/0');
+  });
+});
+
+describe('low-resolution view', () => {
+  const SIZE = 112;
+  const image = (pixel: (x: number, y: number) => number) => {
+    const data = new Uint8Array(SIZE * SIZE * 3);
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) data.fill(pixel(x, y), (y * SIZE + x) * 3, (y * SIZE + x + 1) * 3);
+    return data;
+  };
+  const contrast = (d: Uint8Array) => {
+    let sum = 0;
+    for (let i = 3; i < d.length; i += 3) sum += Math.abs((d[i] as number) - (d[i - 3] as number));
+    return sum / (d.length / 3);
+  };
+
+  it('wipes out detail finer than the low resolution and keeps coarse shapes', () => {
+    const fine = image((x, y) => ((x + y) % 2 ? 255 : 0)); // a 1-pixel checkerboard
+    const coarse = image((x) => (x < SIZE / 2 ? 40 : 220)); // two halves
+    const fineOut = fine.slice();
+    const coarseOut = coarse.slice();
+    degrade(fineOut, SIZE, 32);
+    degrade(coarseOut, SIZE, 32);
+    expect(contrast(fine)).toBeGreaterThan(200);
+    expect(contrast(fineOut)).toBeLessThan(5);
+    expect(Math.abs((fineOut[(56 * SIZE + 56) * 3] as number) - 128)).toBeLessThan(3);
+    expect(coarseOut[(56 * SIZE + 10) * 3]).toBe(40);
+    expect(coarseOut[(56 * SIZE + 100) * 3]).toBe(220);
+  });
+});
+
+describe('synthetic mask faces', () => {
+  it('samples images recursively, sorted, evenly thinned to the limit', () => {
+    const dir = join(tmp, 'faces');
+    for (const sub of ['b', 'a']) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      for (let i = 0; i < 5; i++) writeFileSync(join(dir, sub, `${i}.jpg`), '');
+    }
+    writeFileSync(join(dir, 'a', 'notes.txt'), '');
+    const all = sampleImages(dir, 100).map((p) => p.slice(dir.length + 1));
+    expect(all).toEqual([...[0, 1, 2, 3, 4].map((i) => `a/${i}.jpg`), ...[0, 1, 2, 3, 4].map((i) => `b/${i}.jpg`)]);
+    expect(sampleImages(dir, 5).map((p) => p.slice(dir.length + 1))).toEqual([
+      'a/0.jpg',
+      'a/2.jpg',
+      'a/4.jpg',
+      'b/1.jpg',
+      'b/3.jpg',
+    ]);
   });
 });
