@@ -12,6 +12,9 @@ import type { InferencePool } from '../pipeline/InferencePool.js';
 import type { Metrics } from './Metrics.js';
 import type { TrackedFace, TrackedFaces } from './TrackedFaces.js';
 
+/** How often the mask head refreshes a stream's faces (it also runs at once for a track without a score). */
+export const MASK_INTERVAL_MS = 1000;
+
 export interface LiveStreamDeps {
   pool: InferencePool;
   batcher: EmotionBatcher;
@@ -64,6 +67,9 @@ export class LiveStream {
   #sinceDetect = Number.POSITIVE_INFINITY;
   #latest: AnalysedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
+  /** The mask head's run in flight (off the frame's path), and when the last one started (frame time). */
+  #maskJob: Promise<void> | undefined;
+  #lastMaskTs = Number.NEGATIVE_INFINITY;
 
   constructor(id: string, name: string, source: Source, deps: LiveStreamDeps, url?: string) {
     this.id = id;
@@ -143,22 +149,45 @@ export class LiveStream {
     if (this.closed) return;
     const faces = tracking.step(frame.ts, detections);
     const boxes: Box[] = faces.map((f) => f.box);
-    const { maskModel } = this.#deps;
-    // Whether a face wears a mask changes slowly: the mask head runs on detection frames only (every
-    // `detectEvery`-th frame, and every new track's first), and TrackedFaces smooths its score over time.
-    const [probs, masks] = await Promise.all([
-      batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin)),
-      maskModel && boxes.length > 0 && detections !== null
-        ? pool.maskScores(maskModel.name, cropBatch(frame, boxes, maskModel.size, maskModel.margin))
-        : undefined,
-    ]);
+    const probs = await batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin));
     if (this.closed) return;
     const frameInfo = { seq: frame.seq, w: frame.width, h: frame.height };
-    for (const event of tracking.observe(frame.ts, frameInfo, probs, masks)) this.#publish(event);
+    for (const event of tracking.observe(frame.ts, frameInfo, probs)) this.#publish(event);
     this.#analyzed++;
     this.#recent.push(Date.now());
     this.#latest = { frame, faces: tracking.visible() };
     metrics?.observeFrameToEvent(Math.max(0, Date.now() - frame.ts) / 1000);
+    if (detections !== null) this.#maybeRunMask(frame, faces);
+  }
+
+  /**
+   * Whether a face wears a mask changes slowly, and the mask head costs more than the emotion model: it runs after a
+   * detection frame's events are out, in the gap before the next frame (its scores reach the tracks when ready and
+   * the next events carry them), one run at a time, at most every `MASK_INTERVAL_MS` unless a track has no mask
+   * score yet.
+   */
+  #maybeRunMask(frame: Frame, faces: readonly { trackId: string; box: Box }[]): void {
+    const { maskModel, pool, tracking, logger } = this.#deps;
+    if (!maskModel || faces.length === 0 || this.#maskJob) return;
+    const due = frame.ts - this.#lastMaskTs >= MASK_INTERVAL_MS;
+    if (!due && faces.every((f) => tracking.hasMask(f.trackId))) return;
+    this.#lastMaskTs = frame.ts;
+    const ids = faces.map((f) => f.trackId);
+    const crops = cropBatch(
+      frame,
+      faces.map((f) => f.box),
+      maskModel.size,
+      maskModel.margin,
+    );
+    this.#maskJob = pool
+      .maskScores(maskModel.name, crops)
+      .then((scores) => {
+        if (!this.closed) tracking.observeMasks(frame.ts, ids, scores);
+      })
+      .catch((err) => logger.warn({ err, stream: this.id }, 'mask analysis failed'))
+      .finally(() => {
+        this.#maskJob = undefined;
+      });
   }
 
   #publish(event: BusEvent): void {
@@ -184,6 +213,7 @@ export class LiveStream {
   async #teardown(): Promise<void> {
     clearInterval(this.#timer);
     await this.#current;
+    await this.#maskJob;
     this.source.off('state', this.#onState);
     this.source.off('error', this.#onError);
     await this.source.close();

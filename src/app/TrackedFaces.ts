@@ -89,18 +89,10 @@ export class TrackedFaces {
     this.#active.forEach((track, i) => {
       const p = probs[i];
       if (!p) return;
-      let state = this.#states.get(track.id);
-      if (!state) {
-        state = { smoother: new EmotionSmoother(this.#smoothing), announced: false };
-        this.#states.set(track.id, state);
-      }
+      const state = this.#state(track.id);
       const change = state.smoother.observe(ts, p);
       const maskScore = masks?.[i];
-      if (maskScore !== undefined) {
-        const prev = state.mask;
-        const alpha = prev ? 1 - Math.exp(-Math.max(0, ts - prev.ts) / this.#maskTauMs) : 1;
-        state.mask = { score: prev ? prev.score + alpha * (maskScore - prev.score) : maskScore, ts };
-      }
+      if (maskScore !== undefined) this.#observeMask(state, ts, maskScore);
       if (track.status !== 'confirmed') return;
       const smoothed = state.smoother.probs;
       const { valence, arousal } = valenceArousal(smoothed);
@@ -127,6 +119,39 @@ export class TrackedFaces {
       events.push({ type: 'face.update', ...fields });
     });
     return events;
+  }
+
+  /**
+   * Mask probabilities computed apart from the emotions (the live pipeline runs the mask head off the frame's path):
+   * they reach the tracks still alive and show in their next events.
+   */
+  observeMasks(ts: number, trackIds: readonly string[], scores: Float32Array): void {
+    trackIds.forEach((id, i) => {
+      const score = scores[i];
+      if (score === undefined || !this.#tracker.tracks.some((t) => t.id === id)) return;
+      this.#observeMask(this.#state(id), ts, score);
+    });
+  }
+
+  /** Whether this track has had a mask score. */
+  hasMask(trackId: string): boolean {
+    return this.#states.get(trackId)?.mask !== undefined;
+  }
+
+  #state(trackId: string): TrackState {
+    let state = this.#states.get(trackId);
+    if (!state) {
+      state = { smoother: new EmotionSmoother(this.#smoothing), announced: false };
+      this.#states.set(trackId, state);
+    }
+    return state;
+  }
+
+  /** Mask scores are smoothed in time like the emotions (same time constant). */
+  #observeMask(state: TrackState, ts: number, score: number): void {
+    const prev = state.mask;
+    const alpha = prev ? 1 - Math.exp(-Math.max(0, ts - prev.ts) / this.#maskTauMs) : 1;
+    state.mask = { score: prev ? prev.score + alpha * (score - prev.score) : score, ts };
   }
 
   /** Confirmed, announced faces with their smoothed label (for snapshots). */

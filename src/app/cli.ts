@@ -12,7 +12,7 @@ commands:
   analyze PATH... [--detector D] [--emotion-model M] [--mask-model M|none] [--fps N] [--width W] [--backend B] [--workers N]
                                                    faces and emotions in images and videos, as JSON lines
   bench [--seconds S] [--backend B]                engine speed on the shared photos (docs/performance.md)
-  bench-live [--seconds S] [--max-streams N]       live pipeline capacity on looped videos (docs/performance.md)
+  bench-live [--seconds S] [--max-streams N] [--mask-model M|none]  live pipeline capacity on looped videos (docs/performance.md)
   soak [--streams N] [--minutes M]                 N looped videos for M minutes: heap, RSS and tensors over time
   evaluate --data DIR [--labels fer2013|ferplus --ferplus-csv F] [--emotion-model M|A+B] [--tta flip] [--detect] [--out DIR]
                                                    accuracy on a folder-per-class data set (docs/accuracy.md)
@@ -66,9 +66,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench-live': {
-      const { values } = parseCommand(rest, { seconds: { type: 'string' }, 'max-streams': { type: 'string' } });
+      const { values } = parseCommand(rest, {
+        seconds: { type: 'string' },
+        'max-streams': { type: 'string' },
+        'mask-model': { type: 'string' },
+      });
       const { benchLive } = await import('./commands/benchLive.js');
       await benchLive({
+        maskModel: maskModelArg(values['mask-model']),
         seconds: numberArg('seconds', values.seconds, 20, 5, 600),
         maxStreams: Math.round(numberArg('max-streams', values['max-streams'], 10, 1, 64)),
         out,

@@ -13,6 +13,8 @@ import { Server } from '../Server.js';
 export interface BenchLiveOptions {
   seconds: number;
   maxStreams: number;
+  /** The mask head the streams run (null: none). */
+  maskModel: string | null;
   dataDir?: string;
   out: (line: string) => void;
 }
@@ -47,13 +49,14 @@ async function metricTotal(url: string, name: string): Promise<Map<string, numbe
 }
 
 /** One run: N looped 640x480 streams at 5 fps for `seconds`; analysed fps per stream and frame-to-event latency. */
-async function runStreams(n: number, seconds: number, videoDir: string, detectEvery = 3) {
+async function runStreams(n: number, seconds: number, videoDir: string, maskModel: string | null, detectEvery = 3) {
   const config = configSchema.parse({
     server: { port: 0, stateFile: join(videoDir, 'state.json') },
     files: { allowDir: videoDir },
     analysis: { fps: 5, detectEvery },
     events: { maxUpdatesPerSecond: 60 },
     limits: { maxStreams: 64 },
+    models: { mask: maskModel },
   });
   const server = await Server.start(config, createLogger({ level: 'warn' }));
   const latencies: number[] = [];
@@ -119,11 +122,13 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
   const videoDir = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
   try {
     prepareVideos(dataDir, videoDir);
-    out(`sources: ${VIDEOS.join(', ')} as 640x480 H264, looped, analysed at 5 fps each`);
+    out(
+      `sources: ${VIDEOS.join(', ')} as 640x480 H264, looped, analysed at 5 fps each; mask model: ${options.maskModel ?? 'none'}`,
+    );
     let best = 0;
     let saturated = 0;
     for (let n = 1; n <= options.maxStreams; n++) {
-      const r = await runStreams(n, options.seconds, videoDir);
+      const r = await runStreams(n, options.seconds, videoDir, options.maskModel);
       const minFps = Math.min(...r.perStream);
       out(
         `streams=${n} analysed_fps_total=${r.total.toFixed(1)} min_stream_fps=${minFps.toFixed(2)} ` +
@@ -136,7 +141,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
     // What detect-then-track buys: the same saturated load with the detector on every frame.
     const overload = Math.max(best + 2, 4);
     for (const detectEvery of [1, 3]) {
-      const r = await runStreams(overload, options.seconds, videoDir, detectEvery);
+      const r = await runStreams(overload, options.seconds, videoDir, options.maskModel, detectEvery);
       out(
         `detect_every=${detectEvery} streams=${overload} analysed_fps_total=${r.total.toFixed(1)} ` +
           `p50_ms=${Math.round(r.p50)} p95_ms=${Math.round(r.p95)}`,
