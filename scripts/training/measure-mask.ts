@@ -6,13 +6,12 @@
  *
  *   npx vite-node scripts/training/measure-mask.ts -- --models models/mask,/tmp/mask2 [--photos ../shared/data/photos]
  */
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RgbImage } from '../../src/core/types.js';
 import { decodeImage } from '../../src/media/imageFile.js';
 import { cropRegion, cropResize } from '../../src/pipeline/faceCrop.js';
 import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
+import { sampleImages } from '../../src/pipeline/training/ExtraViews.js';
 import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
 
 const { values } = parseArgs({
@@ -26,21 +25,11 @@ const { values } = parseArgs({
 const SIZE = 112;
 const SMALL = 80;
 
-function images(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) return images(p);
-      return ['.jpg', '.jpeg', '.png'].includes(extname(name).toLowerCase()) ? [p] : [];
-    });
-}
-
 const runner = await ModelRunner.create('auto');
 const masker = SurgicalMask.load({ varied: true });
 const models = (values.models as string).split(',');
 const crops: { plain: Uint8Array; masked: Uint8Array; width: number }[] = [];
-for (const path of images(values.photos as string)) {
+for (const path of sampleImages(values.photos as string, Number.POSITIVE_INFINITY)) {
   const image = await decodeImage(path);
   for (const box of await runner.detect(values.detector as string, image)) {
     const plain = new Uint8Array(SIZE * SIZE * 3);

@@ -13,7 +13,7 @@ import type { Metrics } from './Metrics.js';
 import type { TrackedFace, TrackedFaces } from './TrackedFaces.js';
 
 /** How often the mask head refreshes a stream's faces (it also runs at once for a track without a score). */
-export const MASK_INTERVAL_MS = 1000;
+const MASK_INTERVAL_MS = 1000;
 
 export interface LiveStreamDeps {
   pool: InferencePool;

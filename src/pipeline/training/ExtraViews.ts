@@ -6,6 +6,7 @@ import type { FeatureSet } from './HeadTrainer.js';
 import { ProgressBar } from './ProgressBar.js';
 import type { SeededRandom } from './SeededRandom.js';
 import type { SurgicalMask } from './SurgicalMask.js';
+import { IMAGE_EXT } from './TrainingSet.js';
 
 /** Rows of `a` then rows of `b` (same feature width). */
 export function concatSets(a: FeatureSet, b: FeatureSet): FeatureSet {
@@ -35,8 +36,6 @@ export async function extraView(
   bar.line(paths.length, paths.length, `(${got.hits} cached, ${got.misses} computed)`);
   return { data: got.data, labels: Int32Array.from(got.kept, (i) => labels[i] as number), dim: got.dim };
 }
-
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
 /** Image files under `dir` (recursively, sorted), evenly thinned to at most `limit`. */
 export function sampleImages(dir: string, limit: number): string[] {

@@ -10,7 +10,7 @@ export interface LabelledImage {
 }
 
 export const MASK_CLASSES = ['without_mask', 'with_mask'] as const;
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+export const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
 function listImages(dir: string): string[] {
   return readdirSync(dir)
