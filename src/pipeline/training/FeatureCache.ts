@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,11 +15,13 @@ export const DEFAULT_CACHE_DIR = resolve(
   'features',
 );
 
-/** Identifies one image file's content cheaply: real path (symlinks resolved), size and modification time. */
+/**
+ * Identifies one image by its bytes, not its path or timestamps: a copied or moved data set (a fresh checkout of
+ * the data, another machine) still hits the cache, and an edited image misses it. Training images are small
+ * (FER2013 train: 28,709 files, 114 MB on disk, hash in about 2 seconds).
+ */
 export function imageKey(path: string): string {
-  const abs = realpathSync(resolve(path));
-  const st = statSync(abs);
-  return createHash('sha1').update(`${abs}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 20);
+  return createHash('sha1').update(readFileSync(path)).digest('hex').slice(0, 20);
 }
 
 /**

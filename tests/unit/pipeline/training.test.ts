@@ -77,6 +77,14 @@ describe('feature cache', () => {
     expect(imageKey(img)).not.toBe(before);
   });
 
+  it('gives a copy of an image at another path the same key', () => {
+    const img = join(tmp, 'c.jpg');
+    const copy = join(tmp, 'copy-of-c.jpg');
+    writeFileSync(img, 'same bytes');
+    writeFileSync(copy, 'same bytes');
+    expect(imageKey(copy)).toBe(imageKey(img));
+  });
+
   it('ignores a corrupt cache file', () => {
     const cache = new FeatureCache(tmp, 'corrupt', {}, 2);
     writeFileSync(cache.file, Buffer.from([9, 9, 9, 9, 1, 2]));
