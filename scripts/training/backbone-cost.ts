@@ -1,60 +1,60 @@
 /**
  * Per-face cost of the networks a head could be trained on, batch of 1, interleaved in one run (median of the
- * timed rounds, after warm-up): the two shipped emotion nets and human's faceres (face recognition, 224 px), the
- * one shipped network not trained on FER2013 that is not yet a backbone. Prints ms and the ratio to the cheapest.
+ * timed rounds, after warm-up): the two training backbones (`human`, `faceapi`, as `emostream train` runs them,
+ * input preparation included) and human's faceres (face recognition, 224 px), the one shipped network not trained
+ * on FER2013 that is not a backbone. Prints ms per face and the ratio to the cheapest.
  *
  *   npx vite-node scripts/training/backbone-cost.ts -- [--rounds 60]
  */
-
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { faceApi } from '../../src/pipeline/faceApi.js';
+import type { CropBatch } from '../../src/pipeline/EmotionClassifier.js';
 import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
-import { loadGraphModelFromDisk, loadWeightMapFromDisk } from '../../src/pipeline/modelFiles.js';
+import { loadGraphModelFromDisk } from '../../src/pipeline/modelFiles.js';
 import { resolveModel } from '../../src/pipeline/modelManifest.js';
-import { type Tensor, type Tensor4D, tf } from '../../src/pipeline/tf.js';
+import { type Tensor, tf } from '../../src/pipeline/tf.js';
+import { loadBackbone } from '../../src/pipeline/training/Backbone.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '60' } } });
 const rounds = Number(values.rounds);
 await ModelRunner.create('wasm');
 
-// the shipped models' own manifests locate the packages' model folders
-const humanModels = dirname(resolveModel('human').files[0] as string);
-const expressionManifest = resolveModel('faceapi').files[0] as string;
-
-const emotion = await loadGraphModelFromDisk(join(humanModels, 'emotion.json'));
-const faceres = await loadGraphModelFromDisk(join(humanModels, 'faceres.json'));
-const expression = new (faceApi().FaceExpressionNet)();
-expression.loadFromWeightMap(loadWeightMapFromDisk(expressionManifest));
-
-const run = (out: Tensor | Tensor[]) => {
+const crop = (size: number): CropBatch => {
+  const data = new Uint8Array(size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 256;
+  return { data, count: 1, size };
+};
+const read = (out: Tensor | Tensor[]) => {
   for (const t of Array.isArray(out) ? out : [out]) {
     t.dataSync();
     t.dispose();
   }
 };
-const candidates: { name: string; input: Tensor; run: (x: Tensor) => void }[] = [
-  {
-    name: 'human emotion (64 px grey)',
-    input: tf.randomUniform([1, 64, 64, 1]),
-    run: (x) => run(emotion.execute(x) as Tensor),
-  },
-  {
-    name: 'faceapi expression (112 px)',
-    input: tf.randomUniform([1, 112, 112, 3], 0, 255),
-    run: (x) => run(expression.faceFeatureExtractor.forwardInput({ toBatchTensor: () => x as Tensor4D } as never)),
-  },
+
+const human = await loadBackbone('human');
+const faceapi = await loadBackbone('faceapi');
+// faceres ships beside human's emotion model (located through the shipped manifest)
+const faceres = await loadGraphModelFromDisk(join(dirname(resolveModel('human').files[0] as string), 'faceres.json'));
+const faceresCrop = crop(224);
+const candidates: { name: string; run: () => void }[] = [
+  { name: 'backbone human (64 px grey)', run: () => read(human.features(crop(112))) },
+  { name: 'backbone faceapi (112 px)', run: () => read(faceapi.features(crop(112))) },
   {
     name: 'human faceres (224 px)',
-    input: tf.randomUniform([1, 224, 224, 3]),
-    run: (x) => run(faceres.execute(x) as Tensor[]),
+    run: () =>
+      read(
+        tf.tidy(() => {
+          const x = tf.tensor4d(faceresCrop.data, [1, 224, 224, 3], 'int32').toFloat().div(255);
+          return faceres.execute(x) as Tensor[];
+        }),
+      ),
   },
 ];
 const times = candidates.map(() => [] as number[]);
 for (let r = 0; r < rounds + 5; r++) {
   candidates.forEach((c, i) => {
     const t0 = performance.now();
-    c.run(c.input);
+    c.run();
     if (r >= 5) times[i]?.push(performance.now() - t0);
   });
 }
