@@ -30,7 +30,7 @@ const SESSIONS = Number(args.sessions);
 const CODECS = args.codecs.split(',');
 
 const { WebRtcSource } = await import(join(root, 'dist/media/WebRtcSource.js'));
-const { signalSessionOf } = await import(join(root, 'dist/app/webrtcSession.js'));
+const { signalSessionOf } = await import(join(root, 'dist/server/webrtcSession.js'));
 const { SignalingServer } = await import(join(root, 'dist/signaling/SignalingServer.js'));
 const { resolveFfmpegPath, ffmpegInfo } = await import(join(root, 'dist/media/ffmpegPath.js'));
 const { chromium } = await import('playwright-core');

@@ -4,9 +4,9 @@
 // probabilities in the order angry, disgust, fear, happy, sad, surprise, neutral.
 
 import { EMOTION_LABELS } from '../dist/core/labels.js';
+import { InferencePool } from '../dist/inference/InferencePool.js';
 import { FileSource } from '../dist/media/FileSource.js';
 import { FaceAnalyzer } from '../dist/pipeline/FaceAnalyzer.js';
-import { InferencePool } from '../dist/pipeline/InferencePool.js';
 
 const video = process.argv[2] ?? '../shared/data/video/fr_short_hamilton_clip.mp4';
 const fps = Number(process.argv[3] ?? 10);

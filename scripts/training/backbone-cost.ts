@@ -8,12 +8,12 @@
  */
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CropBatch } from '../../src/pipeline/EmotionClassifier.js';
-import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
-import { loadGraphModelFromDisk } from '../../src/pipeline/modelFiles.js';
-import { resolveModel } from '../../src/pipeline/modelManifest.js';
-import { type Tensor, tf } from '../../src/pipeline/tf.js';
-import { loadBackbone } from '../../src/pipeline/training/Backbone.js';
+import { loadBackbone } from '../../src/inference/Backbone.js';
+import type { CropBatch } from '../../src/inference/EmotionClassifier.js';
+import { ModelRunner } from '../../src/inference/ModelRunner.js';
+import { loadGraphModelFromDisk } from '../../src/inference/modelFiles.js';
+import { resolveModel } from '../../src/inference/modelManifest.js';
+import { type Tensor, tf } from '../../src/inference/tf.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '60' } } });
 const rounds = Number(values.rounds);

@@ -8,11 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import type { RgbImage } from '../../src/core/types.js';
+import { cropRegion, cropResize } from '../../src/inference/faceCrop.js';
+import { ModelRunner } from '../../src/inference/ModelRunner.js';
+import { sampleImages } from '../../src/lab/training/ExtraViews.js';
+import { SurgicalMask } from '../../src/lab/training/SurgicalMask.js';
 import { decodeImage } from '../../src/media/imageFile.js';
-import { cropRegion, cropResize } from '../../src/pipeline/faceCrop.js';
-import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
-import { sampleImages } from '../../src/pipeline/training/ExtraViews.js';
-import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
 
 const { values } = parseArgs({
   options: {

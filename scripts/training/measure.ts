@@ -11,19 +11,19 @@ import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EMOTION_LABELS, toEmotionLabel } from '../../src/core/labels.js';
 import type { RgbImage } from '../../src/core/types.js';
-import { decodeImage } from '../../src/media/imageFile.js';
 import {
   type CropBatch,
   type EmotionClassifier,
   FaceApiEmotionClassifier,
   GraphEmotionClassifier,
-} from '../../src/pipeline/EmotionClassifier.js';
-import { cropResize, mirror } from '../../src/pipeline/faceCrop.js';
-import { HeadEmotionClassifier } from '../../src/pipeline/HeadEmotionClassifier.js';
-import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
-import { resolveModel } from '../../src/pipeline/modelManifest.js';
-import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
-import { readFolderDataset } from '../../src/pipeline/training/TrainingSet.js';
+} from '../../src/inference/EmotionClassifier.js';
+import { cropResize, mirror } from '../../src/inference/faceCrop.js';
+import { HeadEmotionClassifier } from '../../src/inference/HeadEmotionClassifier.js';
+import { ModelRunner } from '../../src/inference/ModelRunner.js';
+import { resolveModel } from '../../src/inference/modelManifest.js';
+import { SurgicalMask } from '../../src/lab/training/SurgicalMask.js';
+import { readFolderDataset } from '../../src/lab/training/TrainingSet.js';
+import { decodeImage } from '../../src/media/imageFile.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,9 +1,9 @@
 import { valenceArousal } from '../core/affect.js';
 import { scoresFromVector, topLabel } from '../core/labels.js';
 import type { Box, FaceAnalysis, FaceBox, RgbImage } from '../core/types.js';
-import { cropBatch } from './faceCrop.js';
-import type { InferencePool } from './InferencePool.js';
-import { resolveModel } from './modelManifest.js';
+import { cropBatch } from '../inference/faceCrop.js';
+import type { InferencePool } from '../inference/InferencePool.js';
+import { resolveModel } from '../inference/modelManifest.js';
 
 export interface EmotionModelSpec {
   name: string;

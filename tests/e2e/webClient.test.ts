@@ -1,5 +1,5 @@
 /**
- * The bundled web client in a real headless Chromium against the real server (`node dist/app/cli.js serve`, a child
+ * The bundled web client in a real headless Chromium against the real server (`node dist/cli/main.js serve`, a child
  * process): publish the fake webcam (a Y4M made at test time from the shared video) and see a labelled face box over
  * the live video; a second page's event log sees the stream's `face.new`; watch the stream (snapshot, bars,
  * timeline); add an RTSP camera (GStreamer on loopback) through the page, see it go live, remove it and see it and its

@@ -1,5 +1,5 @@
 /**
- * Helpers of tests/e2e/webClient.test.ts: the fake camera's Y4M, and the real server (`node dist/app/cli.js serve`)
+ * Helpers of tests/e2e/webClient.test.ts: the fake camera's Y4M, and the real server (`node dist/cli/main.js serve`)
  * as a child process on a free loopback port with its own config and state file.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { resolveFfmpegPath } from '../../src/media/ffmpegPath.js';
 import { freePort } from '../fixtures/rtspServer.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/app/cli.js');
+export const CLI = join(ROOT, 'dist/cli/main.js');
 const VIDEO = join(ROOT, '../shared/data/video/fr_short_hamilton_clip.mp4');
 export const OUTPUT = join(ROOT, 'test-output');
 

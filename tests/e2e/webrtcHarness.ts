@@ -9,9 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { signalSessionOf } from '../../src/app/webrtcSession.js';
 import { resolveFfmpegPath } from '../../src/media/ffmpegPath.js';
 import { WebRtcSource, type WebRtcSourceOptions } from '../../src/media/WebRtcSource.js';
+import { signalSessionOf } from '../../src/server/webrtcSession.js';
 import { SignalingServer, type SignalSession } from '../../src/signaling/SignalingServer.js';
 
 export const VIDEO = join(import.meta.dirname, '../../../shared/data/video/fr_short_hamilton_clip.mp4');

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { Server } from '../../src/app/Server.js';
 import { configSchema } from '../../src/core/config.js';
+import { Server } from '../../src/server/Server.js';
 
 /** Starts a real server in-process on a free loopback port with a config overlay; logs are captured. */
 export async function startServer(overlay: Record<string, unknown> = {}) {

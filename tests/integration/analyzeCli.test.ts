@@ -6,13 +6,13 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { EMOTION_LABELS } from '../../src/core/labels.js';
 import type { Box } from '../../src/core/types.js';
+import { cropRegion, cropResize } from '../../src/inference/faceCrop.js';
+import { ModelRunner } from '../../src/inference/ModelRunner.js';
+import { SurgicalMask } from '../../src/lab/training/SurgicalMask.js';
 import { decodeImage } from '../../src/media/imageFile.js';
-import { cropRegion, cropResize } from '../../src/pipeline/faceCrop.js';
-import { ModelRunner } from '../../src/pipeline/ModelRunner.js';
-import { SurgicalMask } from '../../src/pipeline/training/SurgicalMask.js';
 import { sharedPath } from '../helpers/sharedData.js';
 
-const CLI = resolve('dist/app/cli.js');
+const CLI = resolve('dist/cli/main.js');
 
 function run(args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });

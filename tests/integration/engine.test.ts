@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMOTION_LABELS, NUM_EMOTIONS } from '../../src/core/labels.js';
 import type { RgbImage } from '../../src/core/types.js';
+import { cropBatch } from '../../src/inference/faceCrop.js';
+import { InferencePool } from '../../src/inference/InferencePool.js';
 import { FileSource } from '../../src/media/FileSource.js';
 import { decodeImage, resizeImage } from '../../src/media/imageFile.js';
 import { FaceAnalyzer } from '../../src/pipeline/FaceAnalyzer.js';
-import { cropBatch } from '../../src/pipeline/faceCrop.js';
-import { InferencePool } from '../../src/pipeline/InferencePool.js';
 import { sharedPath } from '../helpers/sharedData.js';
 
 /**

@@ -9,7 +9,6 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { EVENTS_CLOSE_CODES, EventsServer, type EventsServerOptions } from '../../src/app/EventsServer.js';
 import { EventBus } from '../../src/core/EventBus.js';
 import {
   type BusEvent,
@@ -20,6 +19,7 @@ import {
   type StreamStateEvent,
 } from '../../src/core/events.js';
 import { EMOTION_LABELS } from '../../src/core/labels.js';
+import { EVENTS_CLOSE_CODES, EventsServer, type EventsServerOptions } from '../../src/server/EventsServer.js';
 
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;

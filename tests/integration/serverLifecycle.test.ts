@@ -88,7 +88,7 @@ describe('server life cycle', () => {
       `server: { port: ${port}, stateFile: ${join(dir, 'cameras.json')} }\nfiles: { allowDir: ${SHARED_DATA}/video }\n` +
         `cameras:\n  - { name: lobby, url: fr_short_hamilton_clip.mp4 }\nmodels: { workers: 1 }\n`,
     );
-    const child = spawn(process.execPath, [resolve('dist/app/cli.js'), 'serve', '--config', config], {
+    const child = spawn(process.execPath, [resolve('dist/cli/main.js'), 'serve', '--config', config], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';

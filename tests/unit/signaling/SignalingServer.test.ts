@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection } from 'werift';
 import { WebSocket, WebSocketServer } from 'ws';
-import { signalSessionOf } from '../../../src/app/webrtcSession.js';
 import { MAX_SDP_LENGTH, type ServerMessage } from '../../../src/core/signalProtocol.js';
 import { WebRtcSource } from '../../../src/media/WebRtcSource.js';
+import { signalSessionOf } from '../../../src/server/webrtcSession.js';
 import { type SessionFactory, SignalingServer, type SignalSession } from '../../../src/signaling/SignalingServer.js';
 
 /** A real offer: werift as the publishing peer (VP8, sendonly, host candidates). */

@@ -1,0 +1,249 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CloseOnce } from '../core/CloseOnce.js';
+import { AppError, ModelLoadError } from '../core/errors.js';
+import { NUM_EMOTIONS } from '../core/labels.js';
+import type { Logger } from '../core/logger.js';
+import type { FaceBox, RgbImage } from '../core/types.js';
+import type { BackendChoice, BackendName } from './backendSelection.js';
+import type { CropBatch } from './EmotionClassifier.js';
+import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
+
+export interface InferencePoolOptions {
+  /** Worker threads; default one per core. */
+  workers?: number;
+  backend?: BackendName | 'auto';
+  /** Models each worker loads before it reports ready. */
+  preload?: { detectors?: string[]; classifiers?: string[]; masks?: string[] };
+  startTimeoutMs?: number;
+  logger?: Logger;
+}
+
+type Payload = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+interface Job {
+  payload: Payload;
+  transfer: ArrayBuffer[];
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+  jobId: number;
+}
+
+/**
+ * A pool of worker threads, each with its own tfjs backend and models, so the single-threaded wasm backend
+ * uses every core. Requests queue in order and go to the first idle worker; each resolves with its own result.
+ */
+export class InferencePool {
+  readonly backend: BackendChoice;
+  readonly #init: WorkerInit;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  readonly #startTimeoutMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #lifecycle = new CloseOnce('InferencePool', () => this.#shutdown());
+  #nextId = 1;
+
+  private constructor(backend: BackendChoice, init: WorkerInit, options: InferencePoolOptions) {
+    this.backend = backend;
+    this.#init = init;
+    this.#startTimeoutMs = options.startTimeoutMs ?? 120_000;
+    this.#logger = options.logger;
+  }
+
+  static async create(options: InferencePoolOptions = {}): Promise<InferencePool> {
+    const count = Math.max(1, options.workers ?? availableParallelism());
+    const init: WorkerInit = {
+      backend: options.backend ?? 'auto',
+      preload: {
+        detectors: options.preload?.detectors ?? [],
+        classifiers: options.preload?.classifiers ?? [],
+        masks: options.preload?.masks ?? [],
+      },
+    };
+    const timeout = options.startTimeoutMs ?? 120_000;
+    const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(init, timeout)));
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failure = started.find((s) => s.status === 'rejected');
+    if (failure) {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+      throw (failure as PromiseRejectedResult).reason;
+    }
+    const first = workers[0] as { worker: Worker; backend: BackendChoice };
+    const pool = new InferencePool(first.backend, init, options);
+    for (const { worker } of workers) pool.#adopt(worker);
+    options.logger?.info(
+      { backend: first.backend.name, skipped: first.backend.skipped, workers: count },
+      'inference pool ready',
+    );
+    return pool;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  get closed(): boolean {
+    return this.#lifecycle.closed;
+  }
+
+  /** Requests waiting for a worker. */
+  get queueDepth(): number {
+    return this.#queue.length;
+  }
+
+  get busyWorkers(): number {
+    return this.#slots.filter((s) => s.job).length;
+  }
+
+  detect(detector: string, image: RgbImage, minScore?: number): Promise<FaceBox[]> {
+    const plain = { data: image.data, width: image.width, height: image.height };
+    return this.#submit({ op: 'detect', detector, image: plain, minScore }, []) as Promise<FaceBox[]>;
+  }
+
+  /** Emotion probabilities for a batch of crops (one tensor in the worker), one row per crop, in order. */
+  async classify(model: string, crops: CropBatch): Promise<Float32Array[]> {
+    if (crops.count === 0) return [];
+    const flat = (await this.#submit({ op: 'classify', model, crops }, [])) as Float32Array;
+    return Array.from({ length: crops.count }, (_, i) => flat.subarray(i * NUM_EMOTIONS, (i + 1) * NUM_EMOTIONS));
+  }
+
+  /** Probability of "mask present" for each crop, from a mask head. */
+  async maskScores(model: string, crops: CropBatch): Promise<Float32Array> {
+    if (crops.count === 0) return new Float32Array(0);
+    return (await this.#submit({ op: 'mask', model, crops }, [])) as Float32Array;
+  }
+
+  /** `tf.memory().numTensors` of every worker (for leak checks). */
+  async numTensors(): Promise<number[]> {
+    this.#lifecycle.assertOpen();
+    return Promise.all(
+      this.#slots.map(
+        (slot) =>
+          new Promise<number>((resolve, reject) => {
+            const id = this.#nextId++;
+            const onMessage = (msg: WorkerResponse) => {
+              if (msg.id !== id) return;
+              slot.worker.off('message', onMessage);
+              if (msg.ok) resolve(msg.result as number);
+              else reject(new AppError(msg.error.code, msg.error.message));
+            };
+            slot.worker.on('message', onMessage);
+            slot.worker.postMessage({ id, op: 'numTensors' } satisfies WorkerRequest);
+          }),
+      ),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close();
+  }
+
+  #submit(payload: Payload, transfer: ArrayBuffer[]): Promise<unknown> {
+    this.#lifecycle.assertOpen();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ payload, transfer, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.job) continue;
+      const job = this.#queue.shift();
+      if (!job) return;
+      slot.job = job;
+      slot.jobId = this.#nextId++;
+      slot.worker.postMessage({ ...job.payload, id: slot.jobId }, job.transfer);
+    }
+  }
+
+  #adopt(worker: Worker): void {
+    const slot: Slot = { worker, job: undefined, jobId: 0 };
+    this.#slots.push(slot);
+    worker.on('message', (msg: WorkerResponse) => {
+      const job = slot.job;
+      if (!job || msg.id !== slot.jobId) return; // a numTensors answer, handled by its own listener
+      slot.job = undefined;
+      if (msg.ok) job.resolve(msg.result);
+      else job.reject(new AppError(msg.error.code, msg.error.message));
+      this.#dispatch();
+    });
+    worker.on('error', (err) => this.#logger?.error({ err }, 'inference worker error'));
+    worker.on('exit', (code) => {
+      const index = this.#slots.indexOf(slot);
+      if (index >= 0) this.#slots.splice(index, 1);
+      if (this.closed) return;
+      slot.job?.reject(new ModelLoadError(`inference worker exited (code ${code})`, { code: 'WORKER_CRASHED' }));
+      this.#logger?.warn({ code }, 'inference worker exited; starting a new one');
+      startWorker(this.#init, this.#startTimeoutMs).then(
+        ({ worker: fresh }) => {
+          if (this.closed) void fresh.terminate();
+          else {
+            this.#adopt(fresh);
+            this.#dispatch();
+          }
+        },
+        (err) => this.#logger?.error({ err }, 'could not restart inference worker'),
+      );
+    });
+  }
+
+  async #shutdown(): Promise<void> {
+    const closing = new ModelLoadError('inference pool closed', { code: 'POOL_CLOSED' });
+    for (const job of this.#queue.splice(0)) job.reject(closing);
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) slot.job?.reject(closing);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/** The compiled worker entry: beside this file when running from dist/, else in dist/ (tests run src/ directly). */
+function workerUrl(): URL {
+  const beside = new URL('./inferenceWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../dist/inference/inferenceWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new ModelLoadError('dist/inference/inferenceWorker.js is missing: run `npm run build`', {
+    code: 'WORKER_MISSING',
+  });
+}
+
+function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; backend: BackendChoice }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl(), { workerData: init });
+    const timer = setTimeout(() => {
+      cleanup();
+      void worker.terminate();
+      reject(new ModelLoadError(`inference worker did not start within ${timeoutMs} ms`, { code: 'WORKER_TIMEOUT' }));
+    }, timeoutMs);
+    const onMessage = (msg: WorkerReady) => {
+      cleanup();
+      if (msg.ready) resolve({ worker, backend: msg.backend });
+      else reject(new ModelLoadError(msg.error.message, { code: msg.error.code }));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new ModelLoadError(`inference worker failed to start: ${err.message}`, { cause: err }));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new ModelLoadError(`inference worker exited during start (code ${code})`, { code: 'WORKER_CRASHED' }));
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    }
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}

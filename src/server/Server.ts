@@ -1,0 +1,213 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CloseOnce } from '../core/CloseOnce.js';
+import type { Config } from '../core/config.js';
+import { EventBus } from '../core/EventBus.js';
+import type { Logger } from '../core/logger.js';
+import { EmotionBatcher } from '../inference/EmotionBatcher.js';
+import { InferencePool } from '../inference/InferencePool.js';
+import { decodeImage } from '../media/imageFile.js';
+import { WebRtcSource } from '../media/WebRtcSource.js';
+import { emotionModelSpec, FaceAnalyzer } from '../pipeline/FaceAnalyzer.js';
+import { SignalingServer } from '../signaling/SignalingServer.js';
+import { createTrackedFaces } from '../tracking/FaceEventDecider.js';
+import { Auth } from './auth.js';
+import { EventsServer } from './EventsServer.js';
+import { createRequestHandler } from './httpRoutes.js';
+import { Metrics } from './Metrics.js';
+import { StreamManager } from './StreamManager.js';
+import { UpgradeGate } from './UpgradeGate.js';
+import { signalSessionOf } from './webrtcSession.js';
+
+/** The built web client: dist/web-client beside dist/server. */
+const WEB_CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-client');
+
+/**
+ * `emostream serve`: wires config, models, streams, events and HTTP together, and shuts down in the order of
+ * ARCHITECTURE.md: stop accepting → close sources → drain the batcher → close subscribers → dispose models.
+ */
+export class Server {
+  readonly config: Readonly<Config>;
+  readonly #logger: Logger;
+  readonly #http: HttpServer;
+  readonly #pool: InferencePool;
+  readonly #batcher: EmotionBatcher;
+  readonly #bus: EventBus;
+  readonly #streams: StreamManager;
+  readonly #events: EventsServer;
+  readonly #signaling: SignalingServer;
+  readonly #gate: UpgradeGate;
+  readonly #lifecycle = new CloseOnce('Server', () => this.#shutdown());
+  readonly #startedAt = Date.now();
+
+  private constructor(config: Readonly<Config>, logger: Logger, pool: InferencePool, auth: Auth) {
+    this.config = config;
+    this.#logger = logger;
+    this.#pool = pool;
+    const emotion = emotionModelSpec(config.models.emotion);
+    let metrics: Metrics | undefined;
+    this.#batcher = new EmotionBatcher(
+      async (crops) => {
+        const t0 = performance.now();
+        const rows = await pool.classify(emotion.name, crops);
+        metrics?.observeInference('classify', (performance.now() - t0) / 1000);
+        return rows;
+      },
+      { maxBatch: config.analysis.maxBatch, maxWaitMs: config.analysis.maxWaitMs },
+      (size) => metrics?.observeBatch(size),
+    );
+    this.#bus = new EventBus({ maxUpdatesPerSecond: config.events.maxUpdatesPerSecond });
+    this.#streams = new StreamManager({
+      config,
+      logger,
+      createTracking: (streamId) => createTrackedFaces(streamId, config.tracking),
+      deps: {
+        pool,
+        batcher: this.#batcher,
+        emotionModel: emotion,
+        maskModel: config.models.mask ? emotionModelSpec(config.models.mask) : undefined,
+        detector: config.models.detector,
+        analysis: config.analysis,
+        bus: this.#bus,
+        get metrics() {
+          return metrics;
+        },
+        logger,
+      },
+    });
+    this.#http = createServer();
+    this.#gate = new UpgradeGate(auth, config);
+    this.#events = new EventsServer(this.#gate.route('/events', 'subscribe'), {
+      bus: this.#bus,
+      maxSubscribers: config.limits.maxSubscribers,
+      heartbeatMs: config.events.heartbeatMs,
+      queue: { maxEvents: config.events.queueLimit },
+      logger: logger.child({ component: 'events' }),
+    });
+    this.#signaling = new SignalingServer({
+      createSession: (request) => this.#createSession(request),
+      maxSessions: config.limits.maxPublishers,
+      logger: logger.child({ component: 'signal' }),
+    });
+    this.#signaling.attach(this.#gate.route('/signal', 'publish')); // it enforces maxPublishers itself
+    this.#signaling.on('sessionClosed', (streamId) => {
+      this.#streams.remove(streamId).catch(() => undefined);
+    });
+    metrics = new Metrics({
+      streams: () => this.#streams.streams().map((s) => s.counters),
+      backend: () => pool.backend.name,
+      poolQueueDepth: () => pool.queueDepth,
+      batcherQueued: () => this.#batcher.queued,
+      subscribers: () => this.#events.stats.subscribers,
+      eventsDropped: () => this.#events.stats.dropped,
+      authRefused: () => ({ ...auth.refused }),
+    });
+    const analyzer = new FaceAnalyzer(pool, config.models.detector, config.models.emotion, config.models.mask);
+    this.#http.on(
+      'request',
+      createRequestHandler({
+        config,
+        auth,
+        streams: this.#streams,
+        metrics,
+        analyzeImage: async (bytes) => {
+          const image = await decodeImage(bytes, 'upload');
+          return { image, faces: await analyzer.analyze(image) };
+        },
+        health: async () => ({
+          backend: pool.backend.name,
+          workers: pool.size,
+          streams: this.#streams.size,
+          uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+          /** Live tensors per inference worker: flat over time, or something leaks. */
+          tensors: await pool.numTensors(),
+          heapUsedBytes: process.memoryUsage().heapUsed,
+        }),
+        webClientDir: WEB_CLIENT_DIR,
+        logger,
+      }),
+    );
+    this.#gate.attach(this.#http);
+  }
+
+  static async start(config: Readonly<Config>, logger: Logger): Promise<Server> {
+    const auth = new Auth(config); // refuses to start on a public interface without tokens
+    const pool = await InferencePool.create({
+      workers: config.models.workers || availableParallelism(),
+      backend: config.models.backend,
+      preload: {
+        detectors: [config.models.detector],
+        classifiers: [config.models.emotion],
+        masks: config.models.mask ? [config.models.mask] : [],
+      },
+      logger: logger.child({ component: 'inference' }),
+    });
+    const server = new Server(config, logger, pool, auth);
+    await server.#listen();
+    await server.#streams.boot();
+    return server;
+  }
+
+  get url(): string {
+    const address = this.#http.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  get closed(): boolean {
+    return this.#lifecycle.closed;
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close();
+  }
+
+  async #createSession(request: { sdp: string; name?: string; remoteAddress?: string }) {
+    const id = this.#streams.nextWebRtcId();
+    const source = await WebRtcSource.create({
+      id,
+      offerSdp: request.sdp,
+      name: request.name,
+      iceServers: this.config.webrtc.iceServers as { urls: string | string[] }[],
+      width: this.config.analysis.frameWidth,
+      logger: this.#logger.child({ stream: id }),
+    });
+    try {
+      this.#streams.addSource(source, request.name ?? id);
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+    return signalSessionOf(source, () => this.#streams.remove(id).catch(() => source.close()));
+  }
+
+  #listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(this.config.server.port, this.config.server.host, () => {
+        this.#http.off('error', reject);
+        this.#logger.info({ url: this.url, backend: this.#pool.backend.name }, 'listening');
+        resolve();
+      });
+    });
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#logger.info('shutting down');
+    this.#gate.detach();
+    const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    this.#http.closeIdleConnections();
+    await this.#signaling.close();
+    await this.#streams.close();
+    await this.#batcher.close();
+    await this.#events.close();
+    await this.#bus.close();
+    this.#http.closeAllConnections();
+    await httpClosed;
+    await this.#pool.close();
+    this.#logger.info('stopped');
+  }
+}

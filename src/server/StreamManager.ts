@@ -1,0 +1,233 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { CloseOnce } from '../core/CloseOnce.js';
+import type { CameraConfig, Config } from '../core/config.js';
+import { AppError, errorMessage, InputError } from '../core/errors.js';
+import { type Logger, redactUrl } from '../core/logger.js';
+import type { Source } from '../core/source.js';
+import { FileSource } from '../media/FileSource.js';
+import { RtspSource } from '../media/RtspSource.js';
+import { LiveStream, type LiveStreamDeps, type StreamInfo } from '../pipeline/LiveStream.js';
+import type { TrackedFaces } from '../tracking/FaceEventDecider.js';
+import { renderSnapshot } from './snapshot.js';
+
+export interface StreamManagerOptions {
+  config: Readonly<Config>;
+  /** Everything a LiveStream needs except its own tracker. */
+  deps: Omit<LiveStreamDeps, 'tracking'>;
+  createTracking(streamId: string): TrackedFaces;
+  logger: Logger;
+}
+
+interface Entry {
+  stream: LiveStream;
+  /** Added through the API (kept in the state file), as opposed to declared in the config file. */
+  persisted?: CameraConfig;
+}
+
+/**
+ * Owns every stream (the lifecycle rule: a Map, closes cascade). Cameras come from the config file at boot, from the
+ * state file (cameras added through the API, written atomically), and from the API; WebRTC streams from signalling.
+ */
+export class StreamManager {
+  readonly #streams = new Map<string, Entry>();
+  readonly #options: StreamManagerOptions;
+  readonly #lifecycle = new CloseOnce('StreamManager', () => this.#closeAll());
+  #nextWebRtc = 1;
+
+  constructor(options: StreamManagerOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  get closed(): boolean {
+    return this.#lifecycle.closed;
+  }
+
+  /** Starts the cameras of the config file and of the state file. A camera that fails to start is logged, not fatal. */
+  async boot(): Promise<void> {
+    const { config, logger } = this.#options;
+    for (const camera of config.cameras) {
+      await this.addCamera(camera, { persist: false }).catch((err) =>
+        logger.error({ err: errorMessage(err), camera: camera.name }, 'camera from the config file not started'),
+      );
+    }
+    for (const camera of this.#readState()) {
+      await this.addCamera(camera, { persist: true, booting: true }).catch((err) =>
+        logger.error({ err: errorMessage(err), camera: camera.name }, 'camera from the state file not started'),
+      );
+    }
+  }
+
+  list(): StreamInfo[] {
+    return [...this.#streams.values()].map((e) => e.stream.info());
+  }
+
+  info(id: string): StreamInfo {
+    return this.#get(id).info();
+  }
+
+  streams(): LiveStream[] {
+    return [...this.#streams.values()].map((e) => e.stream);
+  }
+
+  /** Adds an RTSP camera (or a file, when `files.allowDir` allows it). The URL is validated before anything runs. */
+  async addCamera(camera: CameraConfig, opts: { persist: boolean; booting?: boolean }): Promise<StreamInfo> {
+    this.#lifecycle.assertOpen();
+    const { config, logger } = this.#options;
+    const name = camera.name.trim();
+    if (!name || name.length > 100) throw new InputError('BAD_ARGUMENT', 'name must be 1 to 100 characters');
+    if (this.list().some((s) => s.name === name)) throw new AppError('NAME_TAKEN', `a stream named "${name}" exists`);
+    this.#checkCapacity();
+    const id = this.#uniqueId(`cam-${slug(name)}`);
+    const width = config.analysis.frameWidth;
+    let source: Source;
+    let shownUrl: string;
+    if (/^rtsps?:\/\//i.test(camera.url)) {
+      let parsed: URL;
+      try {
+        parsed = new URL(camera.url);
+      } catch {
+        throw new InputError('BAD_URL', `not a valid URL: ${redactUrl(camera.url)}`);
+      }
+      if (!parsed.hostname) throw new InputError('BAD_URL', 'the camera URL has no host');
+      const rtsp = new RtspSource({ url: camera.url, id, width, logger: logger.child({ stream: id }) });
+      rtsp.start();
+      source = rtsp;
+      shownUrl = redactUrl(camera.url);
+    } else {
+      const path = this.#allowedFile(camera.url);
+      const file = new FileSource({
+        path,
+        id,
+        width,
+        loop: true,
+        pace: 'realtime',
+        logger: logger.child({ stream: id }),
+      });
+      file.start().catch(() => undefined); // failures arrive as state/error events
+      source = file;
+      shownUrl = camera.url;
+    }
+    const stream = new LiveStream(
+      id,
+      name,
+      source,
+      { ...this.#options.deps, tracking: this.#options.createTracking(id) },
+      shownUrl,
+    );
+    this.#streams.set(id, { stream, persisted: opts.persist ? { name, url: camera.url } : undefined });
+    if (opts.persist && !opts.booting) this.#writeState();
+    logger.info({ stream: id, name, url: shownUrl }, 'camera added');
+    return stream.info();
+  }
+
+  /** Registers a source made elsewhere (a WebRTC publish session). */
+  addSource(source: Source, name: string): LiveStream {
+    this.#lifecycle.assertOpen();
+    this.#checkCapacity();
+    const stream = new LiveStream(source.id, name, source, {
+      ...this.#options.deps,
+      tracking: this.#options.createTracking(source.id),
+    });
+    this.#streams.set(source.id, { stream });
+    return stream;
+  }
+
+  nextWebRtcId(): string {
+    return this.#uniqueId(`webrtc-${this.#nextWebRtc++}`);
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.#streams.get(id);
+    if (!entry) throw new AppError('STREAM_NOT_FOUND', `no stream ${id}`);
+    this.#streams.delete(id);
+    if (entry.persisted) this.#writeState();
+    await entry.stream.close();
+    this.#options.logger.info({ stream: id }, 'stream removed');
+  }
+
+  async snapshot(id: string): Promise<Buffer> {
+    const latest = this.#get(id).latest;
+    if (!latest) throw new AppError('NOT_FOUND', `stream ${id} has no analysed frame yet`);
+    return renderSnapshot(latest);
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close();
+  }
+
+  #get(id: string): LiveStream {
+    const entry = this.#streams.get(id);
+    if (!entry) throw new AppError('STREAM_NOT_FOUND', `no stream ${id}`);
+    return entry.stream;
+  }
+
+  #checkCapacity(): void {
+    const max = this.#options.config.limits.maxStreams;
+    if (this.#streams.size >= max) throw new AppError('LIMIT_STREAMS', `at most ${max} streams`);
+  }
+
+  #uniqueId(base: string): string {
+    let id = base;
+    for (let n = 2; this.#streams.has(id); n++) id = `${base}-${n}`;
+    return id;
+  }
+
+  #allowedFile(path: string): string {
+    const dir = this.#options.config.files.allowDir;
+    if (!dir || /^[a-z][a-z0-9+.-]*:/i.test(path)) {
+      throw new InputError('BAD_URL', 'camera URLs must be rtsp:// or rtsps://');
+    }
+    const root = resolve(dir);
+    const file = resolve(root, path);
+    if (!file.startsWith(root + sep)) throw new InputError('BAD_URL', `files must be inside ${root}`);
+    if (!existsSync(file) || !statSync(file).isFile())
+      throw new InputError('BAD_URL', `no such file in ${root}: ${path}`);
+    return file;
+  }
+
+  #readState(): CameraConfig[] {
+    const file = this.#options.config.server.stateFile;
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { cameras?: CameraConfig[] };
+      return Array.isArray(parsed.cameras)
+        ? parsed.cameras.filter((c) => typeof c?.name === 'string' && typeof c?.url === 'string')
+        : [];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.#options.logger.error({ err: errorMessage(err), file }, 'state file unreadable; starting without it');
+      }
+      return [];
+    }
+  }
+
+  /** Atomic: a temp file beside the state file, then rename. */
+  #writeState(): void {
+    const file = this.#options.config.server.stateFile;
+    const cameras = [...this.#streams.values()].flatMap((e) => (e.persisted ? [e.persisted] : []));
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ cameras }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
+  async #closeAll(): Promise<void> {
+    const entries = [...this.#streams.values()];
+    this.#streams.clear();
+    await Promise.allSettled(entries.map((e) => e.stream.close()));
+  }
+}
+
+function slug(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'camera'
+  );
+}

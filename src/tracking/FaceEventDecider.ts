@@ -1,0 +1,224 @@
+import { valenceArousal } from '../core/affect.js';
+import type { BusEvent } from '../core/events.js';
+import { EMOTION_LABELS, type EmotionLabel, scoresFromVector } from '../core/labels.js';
+import type { Box, FaceBox } from '../core/types.js';
+import {
+  EmotionSmoother,
+  FaceTracker,
+  SMOOTHER_DEFAULTS,
+  type SmootherOptions,
+  type Track,
+  type TrackerOptions,
+} from './index.js';
+
+/** A tracked face as shown on snapshots and overlays. */
+export interface TrackedFace {
+  trackId: string;
+  box: Box;
+  label: EmotionLabel;
+  /** Smoothed probability of the label. */
+  confidence: number;
+}
+
+interface FrameInfo {
+  seq: number;
+  w: number;
+  h: number;
+}
+
+interface TrackState {
+  smoother: EmotionSmoother;
+  /** Smoothed probability that the face wears a mask (when a mask model runs). */
+  mask?: { score: number; ts: number };
+  announced: boolean;
+  last?: Omit<Extract<BusEvent, { type: 'face.update' }>, 'type'>;
+}
+
+/**
+ * One stream's faces over time: the tracker decides which box is whom, a smoother per track turns raw emotion
+ * scores into a steady label, and this turns both into the events of INTERFACES.md (`face.new` when a track is
+ * confirmed, `face.update` per analysed frame (the bus limits their rate), `face.emotion` on a smoothed label change,
+ * `face.end` with the track's summary).
+ */
+export class TrackedFaces {
+  readonly #streamId: string;
+  readonly #tracker: FaceTracker;
+  readonly #smoothing: Partial<SmootherOptions>;
+  readonly #maskTauMs: number;
+  readonly #states = new Map<string, TrackState>();
+  #pendingEnds: BusEvent[] = [];
+  #active: Track[] = [];
+  #lostSinceDetection = false;
+
+  constructor(streamId: string, tracking: Partial<TrackerOptions & SmootherOptions> = {}) {
+    this.#streamId = streamId;
+    this.#tracker = new FaceTracker(streamId, tracking);
+    this.#smoothing = tracking;
+    this.#maskTauMs = tracking.tauMs ?? SMOOTHER_DEFAULTS.tauMs;
+  }
+
+  /** Detect on the next frame: no track to predict, or the last detection missed a track. */
+  get needsDetection(): boolean {
+    return this.#active.length === 0 || this.#lostSinceDetection;
+  }
+
+  /** Lowest detection score worth giving the tracker (its second association round uses low scores). */
+  get minDetectionScore(): number {
+    return this.#tracker.options.lowScore;
+  }
+
+  /** Moves the tracks to `ts` (with detections when the detector ran); returns the boxes to classify, in order. */
+  step(ts: number, detections: FaceBox[] | null): { trackId: string; box: Box; score: number }[] {
+    const result = detections ? this.#tracker.update(ts, detections) : this.#tracker.predict(ts);
+    if (detections) this.#lostSinceDetection = result.missed.length > 0;
+    for (const track of result.ended) this.#end(track.id, ts);
+    for (const id of [...this.#states.keys()]) {
+      if (!this.#tracker.tracks.some((t) => t.id === id)) this.#states.delete(id); // tentative tracks that died
+    }
+    this.#active = result.active;
+    return result.active.map((t) => ({ trackId: t.id, box: t.box, score: t.score }));
+  }
+
+  /**
+   * The emotion scores (and mask probabilities, when a mask model runs) for the boxes of the last `step`, in the
+   * same order; returns the events they cause.
+   */
+  observe(ts: number, frame: FrameInfo, probs: readonly Float32Array[], masks?: Float32Array): BusEvent[] {
+    const events = this.#pendingEnds;
+    this.#pendingEnds = [];
+    this.#active.forEach((track, i) => {
+      const p = probs[i];
+      if (!p) return;
+      const state = this.#state(track.id);
+      const change = state.smoother.observe(ts, p);
+      const maskScore = masks?.[i];
+      if (maskScore !== undefined) this.#observeMask(state, ts, maskScore);
+      if (track.status !== 'confirmed') return;
+      const smoothed = state.smoother.probs;
+      const { valence, arousal } = valenceArousal(smoothed);
+      const fields = {
+        streamId: this.#streamId,
+        trackId: track.id,
+        ts,
+        frameSeq: frame.seq,
+        frame: { w: frame.w, h: frame.h },
+        box: roundBox(track.box, frame),
+        detScore: round(Math.min(1, Math.max(0, track.score))),
+        emotion: { label: state.smoother.label, scores: roundedScores(smoothed) },
+        valence: round(valence),
+        arousal: round(arousal),
+        mask: state.mask ? { present: state.mask.score >= 0.5, score: round(state.mask.score) } : null,
+      };
+      state.last = fields;
+      if (!state.announced) {
+        state.announced = true;
+        events.push({ type: 'face.new', ...fields });
+        return;
+      }
+      if (change) events.push({ type: 'face.emotion', ...fields, from: change.from, to: change.to });
+      events.push({ type: 'face.update', ...fields });
+    });
+    return events;
+  }
+
+  /**
+   * Mask probabilities computed apart from the emotions (the live pipeline runs the mask head off the frame's path):
+   * they reach the tracks still alive and show in their next events.
+   */
+  observeMasks(ts: number, trackIds: readonly string[], scores: Float32Array): void {
+    trackIds.forEach((id, i) => {
+      const score = scores[i];
+      if (score === undefined || !this.#tracker.tracks.some((t) => t.id === id)) return;
+      this.#observeMask(this.#state(id), ts, score);
+    });
+  }
+
+  /** Whether this track has had a mask score. */
+  hasMask(trackId: string): boolean {
+    return this.#states.get(trackId)?.mask !== undefined;
+  }
+
+  #state(trackId: string): TrackState {
+    let state = this.#states.get(trackId);
+    if (!state) {
+      state = { smoother: new EmotionSmoother(this.#smoothing), announced: false };
+      this.#states.set(trackId, state);
+    }
+    return state;
+  }
+
+  /** Mask scores are smoothed in time like the emotions (same time constant). */
+  #observeMask(state: TrackState, ts: number, score: number): void {
+    const prev = state.mask;
+    const alpha = prev ? 1 - Math.exp(-Math.max(0, ts - prev.ts) / this.#maskTauMs) : 1;
+    state.mask = { score: prev ? prev.score + alpha * (score - prev.score) : score, ts };
+  }
+
+  /** Confirmed, announced faces with their smoothed label (for snapshots). */
+  visible(): TrackedFace[] {
+    return this.#active.flatMap((t) => {
+      const state = this.#states.get(t.id);
+      if (!state?.announced || !state.last) return [];
+      const label = state.smoother.label;
+      return [{ trackId: t.id, box: state.last.box, label, confidence: state.last.emotion.scores[label] }];
+    });
+  }
+
+  /** Ends every track (the stream stopped); returns their `face.end` events. */
+  endAll(ts: number): BusEvent[] {
+    for (const track of this.#tracker.endAll()) this.#end(track.id, ts);
+    this.#active = [];
+    const events = this.#pendingEnds;
+    this.#pendingEnds = [];
+    return events;
+  }
+
+  #end(trackId: string, ts: number): void {
+    const state = this.#states.get(trackId);
+    this.#states.delete(trackId);
+    if (!state?.announced || !state.last) return;
+    const summary = state.smoother.summary(ts);
+    this.#pendingEnds.push({
+      type: 'face.end',
+      ...state.last,
+      ts: Math.max(ts, state.last.ts),
+      durationMs: Math.round(summary.durationMs),
+      dominant: summary.dominant,
+      timeShare: roundedScores(EMOTION_LABELS.map((l) => summary.timeShare[l])),
+    });
+  }
+}
+
+function round(v: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** Rounded scores that still sum to exactly 1 (the rounding remainder goes to the largest). */
+function roundedScores(probs: ArrayLike<number>): Record<EmotionLabel, number> {
+  const values = Array.from(probs, (p) => round(p));
+  const total = values.reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    const top = values.indexOf(Math.max(...values));
+    values[top] = round((values[top] as number) + 1 - total);
+  }
+  return scoresFromVector(values);
+}
+
+function roundBox(box: Box, frame: FrameInfo): Box {
+  const x = Math.max(0, Math.min(frame.w, box.x));
+  const y = Math.max(0, Math.min(frame.h, box.y));
+  return {
+    x: Math.round(x),
+    y: Math.round(y),
+    w: Math.round(Math.max(0, Math.min(frame.w, box.x + box.w) - x)),
+    h: Math.round(Math.max(0, Math.min(frame.h, box.y + box.h) - y)),
+  };
+}
+
+export function createTrackedFaces(
+  streamId: string,
+  tracking: Partial<TrackerOptions & SmootherOptions>,
+): TrackedFaces {
+  return new TrackedFaces(streamId, tracking);
+}

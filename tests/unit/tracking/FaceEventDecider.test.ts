@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { BusEvent } from '../../../src/core/events.js';
+import { TrackedFaces } from '../../../src/tracking/FaceEventDecider.js';
+
+const FRAME = { seq: 0, w: 640, h: 480 };
+const happy = Float32Array.from([0, 0, 0, 1, 0, 0, 0]);
+const face = (x: number) => ({ x, y: 100, w: 80, h: 80, score: 0.9 });
+
+/** Two faces, far apart, seen on a few detection frames 200 ms apart; returns the events of the last one. */
+function run(faces: TrackedFaces, frames: number, between?: (ts: number, ids: string[]) => void): BusEvent[] {
+  let events: BusEvent[] = [];
+  for (let k = 0; k < frames; k++) {
+    const ts = 1000 + 200 * k;
+    const active = faces.step(ts, [face(50), face(400)]);
+    between?.(
+      ts,
+      active.map((a) => a.trackId),
+    );
+    events = faces.observe(ts, { ...FRAME, seq: k }, [happy, happy]);
+  }
+  return events;
+}
+
+describe('TrackedFaces mask scores', () => {
+  it('carries mask scores computed apart from the emotions into the next events, smoothed', () => {
+    const faces = new TrackedFaces('s1');
+    let ids: string[] = [];
+    const before = run(faces, 3, (_, active) => {
+      ids = active;
+    });
+    const updates = before.filter((e) => e.type === 'face.update' || e.type === 'face.new');
+    expect(updates).toHaveLength(2);
+    for (const e of updates) expect((e as { mask: unknown }).mask).toBeNull();
+    expect(faces.hasMask(ids[0] as string)).toBe(false);
+
+    faces.observeMasks(1400, ids, Float32Array.from([0.9, 0.1]));
+    faces.observeMasks(1400, ['s1-no-such-track'], Float32Array.from([0.9]));
+    expect(faces.hasMask(ids[0] as string)).toBe(true);
+    const after = faces.observe(1400, FRAME, [happy, happy]);
+    const masks = after
+      .filter((e) => e.type === 'face.update')
+      .map((e) => (e as { trackId: string; mask: unknown }).mask);
+    expect(masks).toEqual([
+      { present: true, score: 0.9 },
+      { present: false, score: 0.1 },
+    ]);
+
+    // a later score moves the smoothed one part of the way (time constant), not all of it
+    const active = faces.step(1600, [face(50), face(400)]);
+    faces.observeMasks(
+      1600,
+      active.map((a) => a.trackId),
+      Float32Array.from([0.1, 0.1]),
+    );
+    const later = faces.observe(1600, FRAME, [happy, happy]).filter((e) => e.type === 'face.update');
+    const score = (later[0] as { mask: { score: number } }).mask.score;
+    expect(score).toBeLessThan(0.9);
+    expect(score).toBeGreaterThan(0.5);
+  });
+});
