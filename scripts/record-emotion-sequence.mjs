@@ -4,27 +4,30 @@
 // probabilities in the order angry, disgust, fear, happy, sad, surprise, neutral.
 
 import { EMOTION_LABELS } from '../dist/core/labels.js';
+import { cropBatch } from '../dist/inference/faceCrop.js';
 import { InferencePool } from '../dist/inference/InferencePool.js';
+import { cropSpec } from '../dist/inference/modelManifest.js';
 import { FileSource } from '../dist/media/FileSource.js';
-import { FaceAnalyzer } from '../dist/pipeline/FaceAnalyzer.js';
 
 const video = process.argv[2] ?? '../shared/data/video/fr_short_hamilton_clip.mp4';
 const fps = Number(process.argv[3] ?? 10);
 const pool = await InferencePool.create({ workers: 1 });
-const analyzer = new FaceAnalyzer(pool, 'blazeface', 'human');
+const human = cropSpec('human');
 const source = new FileSource({ path: video, pace: 'consumer', fps });
 const frames = [];
 let t0;
 for await (const frame of source.frames()) {
   t0 ??= frame.ts;
-  const faces = await analyzer.analyze(frame);
+  // Raw detections and probabilities (not tracked, not rounded to pixels): what the tracker is fed.
+  const boxes = await pool.detect('blazeface', frame);
+  const probs = await pool.classify('human', cropBatch(frame, boxes, human.size, human.margin));
   const r = (v) => Math.round(v * 1e4) / 1e4;
   frames.push({
     ts: Math.round(frame.ts - t0),
-    faces: faces.map((f) => ({
-      box: { x: r(f.box.x), y: r(f.box.y), w: r(f.box.w), h: r(f.box.h) },
-      detScore: r(f.detScore),
-      probs: EMOTION_LABELS.map((l) => r(f.emotion.scores[l])),
+    faces: boxes.map((b, i) => ({
+      box: { x: r(b.x), y: r(b.y), w: r(b.w), h: r(b.h) },
+      detScore: r(b.score),
+      probs: Array.from(probs[i], r),
     })),
   });
 }

@@ -1,14 +1,62 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
+import type { BackendName } from '../core/config.js';
 import { errorCode, errorMessage, InputError } from '../core/errors.js';
 import type { BusEvent } from '../core/events.js';
-import type { FaceAnalysis, FaceBox, Frame } from '../core/types.js';
-import type { BackendName } from '../inference/backendSelection.js';
+import type { FaceBox, Frame } from '../core/types.js';
 import { InferencePool } from '../inference/InferencePool.js';
 import { FileSource } from '../media/FileSource.js';
 import { decodeImage, IMAGE_EXTENSIONS } from '../media/imageFile.js';
-import { describeFace, FaceAnalyzer } from '../pipeline/FaceAnalyzer.js';
-import { TrackedFaces } from '../tracking/FaceEventDecider.js';
+import { type AnalysisEngine, analyzeImage, createAnalysisEngine, FrameAnalyzer } from '../pipeline/FrameAnalyzer.js';
+import { defineCommand } from './command.js';
+import { backendOf, detectorOf, MODEL_OPTIONS, maskModelOf, workersOf } from './modelOptions.js';
+
+export const analyzeCommand = defineCommand(
+  {
+    name: 'analyze',
+    synopsis: 'PATH... [options]',
+    description: [
+      'Faces and emotions in images (jpg, png, webp) and videos (anything ffmpeg reads), as JSON lines on stdout.',
+      'An image gives one object per file; a video one line per analysed frame (tracked faces with their track id',
+      'and smoothed label), then one summary line per track. The last line is `files=N faces=N`. An unreadable file',
+      'gets one line on stderr with a stable code, and the others are still analysed (exit code 1).',
+    ].join('\n'),
+    options: {
+      ...MODEL_OPTIONS,
+      fps: { type: 'string', arg: 'N', help: 'videos: frames analysed per second of video', default: 5 },
+      width: { type: 'string', arg: 'W', help: 'videos: decoded frame width (height keeps the aspect)', default: 640 },
+      'detect-every': {
+        type: 'string',
+        arg: 'K',
+        help: 'videos: run the detector every K frames; the tracker predicts between',
+        default: 1,
+      },
+      json: { type: 'boolean', help: 'JSON lines (the only output format; accepted for scripts that pass it)' },
+    },
+    examples: [
+      'emostream analyze photo.jpg',
+      'emostream analyze clip.mp4 --fps 10 --emotion-model human --mask-model none',
+    ],
+  },
+  async (args, io) => {
+    if (args.positionals.length === 0) throw new InputError('BAD_ARGUMENT', 'analyze needs at least one PATH');
+    const summary = await analyze({
+      paths: args.positionals,
+      detector: detectorOf(args),
+      emotionModel: args.required('emotion-model'),
+      maskModel: maskModelOf(args),
+      fps: args.number('fps', 0.1, 120),
+      width: Math.round(args.number('width', 64, 4096) / 2) * 2,
+      detectEvery: args.int('detect-every', 1, 100),
+      backend: backendOf(args),
+      workers: workersOf(args),
+      out: io.out,
+      err: io.err,
+    });
+    io.out(`files=${summary.files} faces=${summary.faces}`);
+    return summary.failed > 0 ? 1 : 0;
+  },
+);
 
 export interface AnalyzeOptions {
   paths: string[];
@@ -18,6 +66,8 @@ export interface AnalyzeOptions {
   maskModel: string | null;
   fps: number;
   width: number;
+  /** Videos: run the detector every k analysed frames (the tracker predicts in between). */
+  detectEvery: number;
   backend: BackendName | 'auto';
   workers?: number;
   /** Where JSON lines go (stdout in the CLI). */
@@ -30,22 +80,6 @@ export interface AnalyzeSummary {
   files: number;
   faces: number;
   failed: number;
-}
-
-/** One rounded face record, as printed. */
-function faceJson(face: FaceAnalysis) {
-  const r = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
-  return {
-    box: { x: Math.round(face.box.x), y: Math.round(face.box.y), w: Math.round(face.box.w), h: Math.round(face.box.h) },
-    detScore: r(face.detScore),
-    emotion: {
-      label: face.emotion.label,
-      scores: Object.fromEntries(Object.entries(face.emotion.scores).map(([k, v]) => [k, r(v)])),
-    },
-    valence: r(face.valence),
-    arousal: r(face.arousal),
-    mask: face.mask,
-  };
 }
 
 /**
@@ -63,16 +97,20 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> 
       masks: options.maskModel ? [options.maskModel] : [],
     },
   });
+  const engine = createAnalysisEngine(pool, {
+    detector: options.detector,
+    emotion: options.emotionModel,
+    mask: options.maskModel,
+  });
   try {
-    const analyzer = new FaceAnalyzer(pool, options.detector, options.emotionModel, options.maskModel);
     for (const path of options.paths) {
       try {
         if (!existsSync(path) || !statSync(path).isFile()) {
           throw new InputError('INPUT_NOT_FOUND', `${path}: no such file`);
         }
         const faces = IMAGE_EXTENSIONS.includes(extname(path).toLowerCase() as (typeof IMAGE_EXTENSIONS)[number])
-          ? await analyzeImage(path, analyzer, options)
-          : await analyzeVideo(path, analyzer, options, pool.size);
+          ? await printImage(path, engine, options)
+          : await printVideo(path, engine, options, pool.size);
         summary.files++;
         summary.faces += faces;
       } catch (err) {
@@ -81,27 +119,28 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> 
       }
     }
   } finally {
+    await engine.batcher.close();
     await pool.close();
   }
   return summary;
 }
 
-async function analyzeImage(path: string, analyzer: FaceAnalyzer, options: AnalyzeOptions): Promise<number> {
+async function printImage(path: string, engine: AnalysisEngine, options: AnalyzeOptions): Promise<number> {
   const image = await decodeImage(path);
-  const faces = await analyzer.analyze(image);
-  options.out(JSON.stringify({ file: path, width: image.width, height: image.height, faces: faces.map(faceJson) }));
+  const faces = await analyzeImage(image, engine);
+  options.out(JSON.stringify({ file: path, width: image.width, height: image.height, faces }));
   return faces.length;
 }
 
 /**
- * Frames sampled at `fps` of video time. Detection runs a few frames ahead (one per worker and one waiting each);
- * tracking, classification and output follow in frame order. Each face carries its track id and smoothed label;
- * after the last frame, one summary line per track.
+ * Frames sampled at `fps` of video time go through the stream's frame step in order; each face carries its track id
+ * and smoothed label; after the last frame, one summary line per track. When the detector runs on every frame, the
+ * detections of the next few frames (one per worker and one waiting each) are started ahead.
  */
-async function analyzeVideo(path: string, analyzer: FaceAnalyzer, options: AnalyzeOptions, workers: number) {
+async function printVideo(path: string, engine: AnalysisEngine, options: AnalyzeOptions, workers: number) {
   const source = new FileSource({ path, pace: 'consumer', fps: options.fps, width: options.width });
-  const tracking = new TrackedFaces('video');
-  const window: { frame: Frame; detections: Promise<FaceBox[]> }[] = [];
+  const analyzer = new FrameAnalyzer('video', engine, { detectEvery: options.detectEvery });
+  const ahead: { frame: Frame; detections?: Promise<FaceBox[]> }[] = [];
   const summaries: Record<string, unknown>[] = [];
   let faces = 0;
   let firstTs: number | undefined;
@@ -114,36 +153,31 @@ async function analyzeVideo(path: string, analyzer: FaceAnalyzer, options: Analy
       summaries.push({ type: 'track', file: path, trackId, durationMs, dominant, timeShare, endMs: toMs(e.ts) });
     }
   };
-  const flush = async () => {
-    const head = window.shift();
+  const next = async () => {
+    const head = ahead.shift();
     if (!head) return;
     const { frame } = head;
     firstTs ??= frame.ts;
     lastTs = frame.ts;
-    const tracked = tracking.step(frame.ts, await head.detections);
-    const boxes = tracked.map((t) => t.box);
-    const [probs, masks] = await Promise.all([analyzer.classifyBoxes(frame, boxes), analyzer.maskBoxes(frame, boxes)]);
-    collect(tracking.observe(frame.ts, { seq: frame.seq, w: frame.width, h: frame.height }, probs, masks));
-    const smoothed = new Map(tracking.visible().map((f) => [f.trackId, f]));
-    const records = tracked.map((t, i) => {
-      const face = describeFace({ ...t.box, score: t.score }, probs[i] as Float32Array, masks?.[i]);
-      const s = smoothed.get(t.trackId);
-      return { trackId: s ? t.trackId : null, ...faceJson(face), smoothedLabel: s?.label ?? null };
-    });
-    faces += records.length;
+    const result = await analyzer.step(frame, head.detections);
+    collect(result.events);
+    faces += result.faces.length;
     const line = { file: path, frame: frame.seq, tMs: toMs(frame.ts), width: frame.width, height: frame.height };
-    options.out(JSON.stringify({ ...line, faces: records }));
+    options.out(JSON.stringify({ ...line, faces: result.faces }));
   };
   try {
     await source.start();
     for await (const frame of source.frames()) {
-      const detections = analyzer.detect(frame, tracking.minDetectionScore);
-      detections.catch(() => undefined); // awaited in order by flush()
-      window.push({ frame, detections });
-      if (window.length >= workers * 2) await flush();
+      let detections: Promise<FaceBox[]> | undefined;
+      if (options.detectEvery === 1) {
+        detections = engine.pool.detect(engine.models.detector, frame, analyzer.decider.minDetectionScore);
+        detections.catch(() => undefined); // awaited in order by next()
+      }
+      ahead.push({ frame, detections });
+      if (ahead.length >= workers * 2) await next();
     }
-    while (window.length > 0) await flush();
-    collect(tracking.endAll(lastTs));
+    while (ahead.length > 0) await next();
+    collect(analyzer.endAll(lastTs));
     for (const summary of summaries) options.out(JSON.stringify(summary));
   } finally {
     await source.close();

@@ -22,6 +22,14 @@ const server = z
   })
   .strict();
 
+/** Face detectors shipped with the project (each a folder under `models/`). */
+export const DETECTOR_NAMES = ['blazeface', 'tiny', 'ssd'] as const;
+export type DetectorName = (typeof DETECTOR_NAMES)[number];
+
+/** tfjs backends, in the order `auto` tries them: fastest first. */
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
 /**
  * The models used when nothing says otherwise (server config and CLI alike). `fer-head` is our head trained on FER+
  * labels (docs/training.md: 0.80 on FER+ PublicTest vs 0.67 for `human`); `mask` is our mask head (human + faceapi
@@ -36,11 +44,11 @@ export const DEFAULT_MODELS = Object.freeze({
 
 const models = z
   .object({
-    detector: z.enum(['blazeface', 'tiny', 'ssd']).default(DEFAULT_MODELS.detector),
+    detector: z.enum(DETECTOR_NAMES).default(DEFAULT_MODELS.detector),
     emotion: z.string().min(1).default(DEFAULT_MODELS.emotion),
     /** A mask model name or folder; null for none. */
     mask: z.string().min(1).nullable().default(DEFAULT_MODELS.mask),
-    backend: z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', ...BACKEND_NAMES]).default('auto'),
     /** Inference worker threads; 0 = one per core. */
     workers: z.number().int().min(0).max(64).default(0),
   })

@@ -10,8 +10,13 @@ export interface BatcherOptions {
   maxWaitMs: number;
 }
 
-/** What the batcher sends batches to (an `InferencePool` bound to one model). */
-export type ClassifyBatch = (crops: CropBatch) => Promise<Float32Array[]>;
+/** What the batcher sends its batches to: the inference pool. */
+export interface BatchClassifier {
+  classify(model: string, crops: CropBatch): Promise<Float32Array[]>;
+}
+
+/** Told about every batch sent: its size, and how long the model took for it. */
+export type BatchObserver = (size: number, seconds: number) => void;
 
 interface Pending {
   crops: CropBatch;
@@ -22,7 +27,7 @@ interface Pending {
 export interface BatcherStats {
   batches: number;
   crops: number;
-  /** Size of every batch sent, for a histogram. */
+  /** Size of the last batch sent. */
   lastBatchSize: number;
 }
 
@@ -32,9 +37,10 @@ export interface BatcherStats {
  * wasm backend batching buys no speed (FIELD-NOTES); it is there for GPU backends, so both limits are config.
  */
 export class EmotionBatcher {
-  readonly #classify: ClassifyBatch;
+  readonly model: string;
+  readonly #target: BatchClassifier;
   readonly #options: BatcherOptions;
-  readonly #onBatch: ((size: number) => void) | undefined;
+  readonly #onBatch: BatchObserver | undefined;
   #pending: Pending[] = [];
   #pendingCrops = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -42,9 +48,10 @@ export class EmotionBatcher {
   readonly #lifecycle = new CloseOnce('EmotionBatcher', () => this.#drain());
   readonly stats: BatcherStats = { batches: 0, crops: 0, lastBatchSize: 0 };
 
-  constructor(classify: ClassifyBatch, options: BatcherOptions, onBatch?: (size: number) => void) {
+  constructor(target: BatchClassifier, model: string, options: BatcherOptions, onBatch?: BatchObserver) {
     if (options.maxBatch < 1) throw new RangeError('maxBatch must be at least 1');
-    this.#classify = classify;
+    this.model = model;
+    this.#target = target;
     this.#options = options;
     this.#onBatch = onBatch;
   }
@@ -105,12 +112,15 @@ export class EmotionBatcher {
     this.stats.batches++;
     this.stats.crops += count;
     this.stats.lastBatchSize = count;
-    this.#onBatch?.(count);
     const sizes = new Set(batch.map((p) => p.crops.size));
     const groups = sizes.size === 1 ? [batch] : [...sizes].map((s) => batch.filter((p) => p.crops.size === s));
     for (const group of groups) {
-      const run = this.#classify(concatBatches(group.map((p) => p.crops)))
+      const crops = concatBatches(group.map((p) => p.crops));
+      const t0 = performance.now();
+      const run = this.#target
+        .classify(this.model, crops)
         .then((rows) => {
+          this.#onBatch?.(crops.count, (performance.now() - t0) / 1000);
           if (rows.length !== group.reduce((n, p) => n + p.crops.count, 0)) {
             throw new AppError('BATCH_MISMATCH', `classifier returned ${rows.length} rows for the batch`);
           }

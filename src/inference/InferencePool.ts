@@ -3,11 +3,12 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CloseOnce } from '../core/CloseOnce.js';
+import type { BackendName } from '../core/config.js';
 import { AppError, ModelLoadError } from '../core/errors.js';
 import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
-import type { BackendChoice, BackendName } from './backendSelection.js';
+import type { BackendChoice } from './backendSelection.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 

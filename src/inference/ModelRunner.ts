@@ -1,8 +1,9 @@
 import { CloseOnce } from '../core/CloseOnce.js';
+import type { BackendName } from '../core/config.js';
 import { ModelLoadError } from '../core/errors.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 import { BlazeFaceDetector } from './BlazeFaceDetector.js';
-import { type BackendChoice, type BackendName, selectBackend } from './backendSelection.js';
+import { type BackendChoice, selectBackend } from './backendSelection.js';
 import {
   type CropBatch,
   type EmotionClassifier,

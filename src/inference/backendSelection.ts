@@ -1,8 +1,5 @@
+import { BACKEND_NAMES, type BackendName } from '../core/config.js';
 import { errorMessage, ModelLoadError } from '../core/errors.js';
-
-/** Backends in the order they are tried: fastest first. */
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
 
 interface Candidate {
   name: BackendName;
@@ -12,12 +9,15 @@ interface Candidate {
   tfBackend: string;
 }
 
-const CANDIDATES: readonly Candidate[] = [
-  { name: 'tfjs-node-gpu', module: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
-  { name: 'tfjs-node', module: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
-  { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm' },
-  { name: 'cpu', tfBackend: 'cpu' },
-];
+/** How each backend is loaded; tried in the order of `BACKEND_NAMES`. */
+const LOADERS: Readonly<Record<BackendName, Omit<Candidate, 'name'>>> = {
+  'tfjs-node-gpu': { module: '@tensorflow/tfjs-node-gpu', tfBackend: 'tensorflow' },
+  'tfjs-node': { module: '@tensorflow/tfjs-node', tfBackend: 'tensorflow' },
+  wasm: { module: '@tensorflow/tfjs-backend-wasm', tfBackend: 'wasm' },
+  cpu: { tfBackend: 'cpu' },
+};
+
+const CANDIDATES: readonly Candidate[] = BACKEND_NAMES.map((name) => ({ name, ...LOADERS[name] }));
 
 /** What selection needs from the outside world; injected so the order and the fallback can be tested. */
 export interface BackendDeps {

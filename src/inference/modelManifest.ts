@@ -54,9 +54,6 @@ export interface ResolvedModel {
   files: string[];
 }
 
-export const DETECTOR_NAMES = ['blazeface', 'tiny', 'ssd'] as const;
-export type DetectorName = (typeof DETECTOR_NAMES)[number];
-
 /** The project's `models/` folder (works from `src/` and from `dist/`). */
 export const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 
@@ -120,4 +117,16 @@ export function labelPermutation(modelLabels: readonly string[]): number[] {
     throw new ModelLoadError(`model labels ${modelLabels.join(',')} do not cover the seven emotions`);
   }
   return mapped.map((l) => EMOTION_LABELS.indexOf(l as EmotionLabel));
+}
+
+/** What the main thread needs to know of a face model to cut crops for it. */
+export interface CropSpec {
+  name: string;
+  size: number;
+  margin: number;
+}
+
+export function cropSpec(nameOrPath: string): CropSpec {
+  const { manifest } = resolveModel(nameOrPath);
+  return { name: nameOrPath, size: manifest.input.size, margin: manifest.crop?.margin ?? 0.25 };
 }

@@ -1,5 +1,6 @@
+import type { BackendName } from '../core/config.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
-import type { BackendChoice, BackendName } from './backendSelection.js';
+import type { BackendChoice } from './backendSelection.js';
 import type { CropBatch } from './EmotionClassifier.js';
 
 /** Messages between an `InferencePool` and its workers (structured clone; buffers transferred where possible). */

@@ -4,31 +4,20 @@ import type { EventBus } from '../core/EventBus.js';
 import type { BusEvent, StreamState } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Source, SourceState } from '../core/source.js';
-import type { Box, FaceBox, Frame } from '../core/types.js';
-import type { EmotionBatcher } from '../inference/EmotionBatcher.js';
-import { cropBatch } from '../inference/faceCrop.js';
-import type { InferencePool } from '../inference/InferencePool.js';
-import type { Metrics } from '../server/Metrics.js';
-import type { TrackedFace, TrackedFaces } from '../tracking/FaceEventDecider.js';
-import type { EmotionModelSpec } from './FaceAnalyzer.js';
-
-/** How often the mask head refreshes a stream's faces (it also runs at once for a track without a score). */
-const MASK_INTERVAL_MS = 1000;
+import { TypedEmitter } from '../core/TypedEmitter.js';
+import type { Frame } from '../core/types.js';
+import type { TrackedFace } from '../tracking/FaceEventDecider.js';
+import { type AnalysisEngine, FrameAnalyzer, type FrameResult } from './FrameAnalyzer.js';
 
 export interface LiveStreamDeps {
-  pool: InferencePool;
-  batcher: EmotionBatcher;
-  emotionModel: EmotionModelSpec;
-  /** A mask head run on the same faces, when configured. */
-  maskModel?: EmotionModelSpec;
-  detector: string;
+  engine: AnalysisEngine;
   analysis: Readonly<Config['analysis']>;
-  tracking: TrackedFaces;
+  tracking?: Config['tracking'];
   bus: EventBus;
-  metrics?: Metrics;
+  /** Told the frame-to-event latency of every analysed frame (for metrics). */
+  onFrameToEvent?: (seconds: number) => void;
   logger: Logger;
 }
-
 export interface StreamInfo {
   id: string;
   name: string;
@@ -46,37 +35,44 @@ export interface AnalysedFrame {
   faces: TrackedFace[];
 }
 
+export interface LiveStreamEvents {
+  /** A frame was analysed (its faces and events; the events are on the bus already). */
+  analysed: (result: FrameResult) => void;
+}
+
 /**
- * One stream under analysis: takes the newest frame of its source at `analysis.fps`, runs the detector every
- * `detectEvery` frames (the tracker predicts the boxes in between), classifies the tracked faces through the shared
- * batcher, and publishes the tracker's events. At most one frame per stream is in flight, so under overload every
- * stream keeps its turn in the pool's FIFO queue, its analysed rate drops, and nothing queues up.
+ * One stream under live analysis, the per-stream scheduler: takes the newest frame of its source at `analysis.fps`,
+ * runs it through the stream's frame step (`FrameAnalyzer`) and publishes the face events. At most one frame per
+ * stream is in flight, so under overload every stream keeps its turn in the pool's FIFO queue, its analysed rate
+ * drops, and nothing queues up.
  */
-export class LiveStream {
+export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly id: string;
   readonly name: string;
   readonly source: Source;
   readonly url: string | undefined;
   readonly #deps: LiveStreamDeps;
+  readonly #analyzer: FrameAnalyzer;
   readonly #lifecycle = new CloseOnce('LiveStream', () => this.#teardown());
   readonly #timer: NodeJS.Timeout;
   readonly #recent: number[] = [];
   #busy = false;
   #analyzed = 0;
   #busySkips = 0;
-  #sinceDetect = Number.POSITIVE_INFINITY;
   #latest: AnalysedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
-  /** The mask head's run in flight (off the frame's path), and when the last one started (frame time). */
-  #maskJob: Promise<void> | undefined;
-  #lastMaskTs = Number.NEGATIVE_INFINITY;
 
   constructor(id: string, name: string, source: Source, deps: LiveStreamDeps, url?: string) {
+    super();
     this.id = id;
     this.name = name;
     this.source = source;
     this.url = url;
     this.#deps = deps;
+    this.#analyzer = new FrameAnalyzer(id, deps.engine, {
+      detectEvery: deps.analysis.detectEvery,
+      tracking: deps.tracking,
+    });
     source.on('state', this.#onState);
     source.on('error', this.#onError);
     this.#publish({ type: 'stream.state', streamId: id, ts: Date.now(), state: 'starting', reason: 'added' });
@@ -137,57 +133,14 @@ export class LiveStream {
   }
 
   async #analyse(frame: Frame): Promise<void> {
-    const { pool, batcher, tracking, analysis, metrics, detector, emotionModel } = this.#deps;
-    let detections: FaceBox[] | null = null;
-    if (this.#sinceDetect >= analysis.detectEvery || tracking.needsDetection) {
-      const t0 = performance.now();
-      detections = await pool.detect(detector, frame, tracking.minDetectionScore);
-      metrics?.observeInference('detect', (performance.now() - t0) / 1000);
-      this.#sinceDetect = 0;
-    }
-    this.#sinceDetect++;
+    const result = await this.#analyzer.step(frame);
     if (this.closed) return;
-    const faces = tracking.step(frame.ts, detections);
-    const boxes: Box[] = faces.map((f) => f.box);
-    const probs = await batcher.classify(cropBatch(frame, boxes, emotionModel.size, emotionModel.margin));
-    if (this.closed) return;
-    const frameInfo = { seq: frame.seq, w: frame.width, h: frame.height };
-    for (const event of tracking.observe(frame.ts, frameInfo, probs)) this.#publish(event);
+    for (const event of result.events) this.#publish(event);
     this.#analyzed++;
     this.#recent.push(Date.now());
-    this.#latest = { frame, faces: tracking.visible() };
-    metrics?.observeFrameToEvent(Math.max(0, Date.now() - frame.ts) / 1000);
-    if (detections !== null) this.#maybeRunMask(frame, faces);
-  }
-
-  /**
-   * Whether a face wears a mask changes slowly, and the mask head costs more than the emotion model: it runs after a
-   * detection frame's events are out, in the gap before the next frame (its scores reach the tracks when ready and
-   * the next events carry them), one run at a time, at most every `MASK_INTERVAL_MS` unless a track has no mask
-   * score yet.
-   */
-  #maybeRunMask(frame: Frame, faces: readonly { trackId: string; box: Box }[]): void {
-    const { maskModel, pool, tracking, logger } = this.#deps;
-    if (!maskModel || faces.length === 0 || this.#maskJob) return;
-    const due = frame.ts - this.#lastMaskTs >= MASK_INTERVAL_MS;
-    if (!due && faces.every((f) => tracking.hasMask(f.trackId))) return;
-    this.#lastMaskTs = frame.ts;
-    const ids = faces.map((f) => f.trackId);
-    const crops = cropBatch(
-      frame,
-      faces.map((f) => f.box),
-      maskModel.size,
-      maskModel.margin,
-    );
-    this.#maskJob = pool
-      .maskScores(maskModel.name, crops)
-      .then((scores) => {
-        if (!this.closed) tracking.observeMasks(frame.ts, ids, scores);
-      })
-      .catch((err) => logger.warn({ err, stream: this.id }, 'mask analysis failed'))
-      .finally(() => {
-        this.#maskJob = undefined;
-      });
+    this.#latest = { frame, faces: this.#analyzer.decider.visible() };
+    this.#deps.onFrameToEvent?.(Math.max(0, Date.now() - frame.ts) / 1000);
+    this.emit('analysed', result);
   }
 
   #publish(event: BusEvent): void {
@@ -202,7 +155,7 @@ export class LiveStream {
     const mapped: StreamState = state;
     this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: mapped, reason });
     if (state === 'stalled' || state === 'reconnecting' || state === 'closed') {
-      for (const event of this.#deps.tracking.endAll(Date.now())) this.#publish(event);
+      for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
     }
   };
 
@@ -213,11 +166,10 @@ export class LiveStream {
   async #teardown(): Promise<void> {
     clearInterval(this.#timer);
     await this.#current;
-    await this.#maskJob;
     this.source.off('state', this.#onState);
     this.source.off('error', this.#onError);
     await this.source.close();
-    for (const event of this.#deps.tracking.endAll(Date.now())) this.#publish(event);
+    for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
     this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: 'closed', reason: 'removed' });
   }
 }

@@ -50,7 +50,7 @@ export class Metrics {
     perStream('emostream_frames_analyzed_total', 'Frames analysed per stream', (s) => s.analyzed);
     this.#inference = new Histogram({
       name: 'emostream_inference_seconds',
-      help: 'Inference latency per request (detect: one frame; classify: one batch of crops)',
+      help: 'Inference latency per request (detect: one frame; classify: one batch of crops; mask: the due faces of one frame)',
       labelNames: ['op'],
       buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
       registers,
@@ -113,7 +113,7 @@ export class Metrics {
     });
   }
 
-  observeInference(op: 'detect' | 'classify', seconds: number): void {
+  observeInference(op: 'detect' | 'classify' | 'mask', seconds: number): void {
     this.#inference.observe({ op }, seconds);
   }
 

@@ -7,13 +7,12 @@ import { CloseOnce } from '../core/CloseOnce.js';
 import type { Config } from '../core/config.js';
 import { EventBus } from '../core/EventBus.js';
 import type { Logger } from '../core/logger.js';
-import { EmotionBatcher } from '../inference/EmotionBatcher.js';
+import type { EmotionBatcher } from '../inference/EmotionBatcher.js';
 import { InferencePool } from '../inference/InferencePool.js';
 import { decodeImage } from '../media/imageFile.js';
 import { WebRtcSource } from '../media/WebRtcSource.js';
-import { emotionModelSpec, FaceAnalyzer } from '../pipeline/FaceAnalyzer.js';
+import { analyzeImage, createAnalysisEngine } from '../pipeline/FrameAnalyzer.js';
 import { SignalingServer } from '../signaling/SignalingServer.js';
-import { createTrackedFaces } from '../tracking/FaceEventDecider.js';
 import { Auth } from './auth.js';
 import { EventsServer } from './EventsServer.js';
 import { createRequestHandler } from './httpRoutes.js';
@@ -47,34 +46,32 @@ export class Server {
     this.config = config;
     this.#logger = logger;
     this.#pool = pool;
-    const emotion = emotionModelSpec(config.models.emotion);
     let metrics: Metrics | undefined;
-    this.#batcher = new EmotionBatcher(
-      async (crops) => {
-        const t0 = performance.now();
-        const rows = await pool.classify(emotion.name, crops);
-        metrics?.observeInference('classify', (performance.now() - t0) / 1000);
-        return rows;
-      },
+    const engine = createAnalysisEngine(
+      pool,
+      config.models,
       { maxBatch: config.analysis.maxBatch, maxWaitMs: config.analysis.maxWaitMs },
-      (size) => metrics?.observeBatch(size),
+      {
+        onBatch: (size, seconds) => {
+          metrics?.observeBatch(size);
+          metrics?.observeInference('classify', seconds);
+        },
+        onStage: (stage, seconds) => {
+          if (stage !== 'classify') metrics?.observeInference(stage, seconds);
+        },
+      },
     );
+    this.#batcher = engine.batcher;
     this.#bus = new EventBus({ maxUpdatesPerSecond: config.events.maxUpdatesPerSecond });
     this.#streams = new StreamManager({
       config,
       logger,
-      createTracking: (streamId) => createTrackedFaces(streamId, config.tracking),
       deps: {
-        pool,
-        batcher: this.#batcher,
-        emotionModel: emotion,
-        maskModel: config.models.mask ? emotionModelSpec(config.models.mask) : undefined,
-        detector: config.models.detector,
+        engine,
         analysis: config.analysis,
+        tracking: config.tracking,
         bus: this.#bus,
-        get metrics() {
-          return metrics;
-        },
+        onFrameToEvent: (seconds) => metrics?.observeFrameToEvent(seconds),
         logger,
       },
     });
@@ -105,7 +102,6 @@ export class Server {
       eventsDropped: () => this.#events.stats.dropped,
       authRefused: () => ({ ...auth.refused }),
     });
-    const analyzer = new FaceAnalyzer(pool, config.models.detector, config.models.emotion, config.models.mask);
     this.#http.on(
       'request',
       createRequestHandler({
@@ -115,7 +111,7 @@ export class Server {
         metrics,
         analyzeImage: async (bytes) => {
           const image = await decodeImage(bytes, 'upload');
-          return { image, faces: await analyzer.analyze(image) };
+          return { image, faces: await analyzeImage(image, engine, config.tracking) };
         },
         health: async () => ({
           backend: pool.backend.name,

@@ -8,14 +8,12 @@ import type { Source } from '../core/source.js';
 import { FileSource } from '../media/FileSource.js';
 import { RtspSource } from '../media/RtspSource.js';
 import { LiveStream, type LiveStreamDeps, type StreamInfo } from '../pipeline/LiveStream.js';
-import type { TrackedFaces } from '../tracking/FaceEventDecider.js';
 import { renderSnapshot } from './snapshot.js';
 
 export interface StreamManagerOptions {
   config: Readonly<Config>;
-  /** Everything a LiveStream needs except its own tracker. */
-  deps: Omit<LiveStreamDeps, 'tracking'>;
-  createTracking(streamId: string): TrackedFaces;
+  /** What every LiveStream runs on. */
+  deps: LiveStreamDeps;
   logger: Logger;
 }
 
@@ -112,13 +110,7 @@ export class StreamManager {
       source = file;
       shownUrl = camera.url;
     }
-    const stream = new LiveStream(
-      id,
-      name,
-      source,
-      { ...this.#options.deps, tracking: this.#options.createTracking(id) },
-      shownUrl,
-    );
+    const stream = new LiveStream(id, name, source, this.#options.deps, shownUrl);
     this.#streams.set(id, { stream, persisted: opts.persist ? { name, url: camera.url } : undefined });
     if (opts.persist && !opts.booting) this.#writeState();
     logger.info({ stream: id, name, url: shownUrl }, 'camera added');
@@ -129,10 +121,7 @@ export class StreamManager {
   addSource(source: Source, name: string): LiveStream {
     this.#lifecycle.assertOpen();
     this.#checkCapacity();
-    const stream = new LiveStream(source.id, name, source, {
-      ...this.#options.deps,
-      tracking: this.#options.createTracking(source.id),
-    });
+    const stream = new LiveStream(source.id, name, source, this.#options.deps);
     this.#streams.set(source.id, { stream });
     return stream;
   }

@@ -1,6 +1,7 @@
 import { valenceArousal } from '../core/affect.js';
 import type { BusEvent } from '../core/events.js';
-import { EMOTION_LABELS, type EmotionLabel, scoresFromVector } from '../core/labels.js';
+import { maskRecord, round, roundBox, roundedScores } from '../core/faceRecord.js';
+import { EMOTION_LABELS, type EmotionLabel } from '../core/labels.js';
 import type { Box, FaceBox } from '../core/types.js';
 import {
   EmotionSmoother,
@@ -40,7 +41,7 @@ interface TrackState {
  * confirmed, `face.update` per analysed frame (the bus limits their rate), `face.emotion` on a smoothed label change,
  * `face.end` with the track's summary).
  */
-export class TrackedFaces {
+export class FaceEventDecider {
   readonly #streamId: string;
   readonly #tracker: FaceTracker;
   readonly #smoothing: Partial<SmootherOptions>;
@@ -79,11 +80,8 @@ export class TrackedFaces {
     return result.active.map((t) => ({ trackId: t.id, box: t.box, score: t.score }));
   }
 
-  /**
-   * The emotion scores (and mask probabilities, when a mask model runs) for the boxes of the last `step`, in the
-   * same order; returns the events they cause.
-   */
-  observe(ts: number, frame: FrameInfo, probs: readonly Float32Array[], masks?: Float32Array): BusEvent[] {
+  /** The emotion scores for the boxes of the last `step`, in the same order; returns the events they cause. */
+  observe(ts: number, frame: FrameInfo, probs: readonly Float32Array[]): BusEvent[] {
     const events = this.#pendingEnds;
     this.#pendingEnds = [];
     this.#active.forEach((track, i) => {
@@ -91,8 +89,6 @@ export class TrackedFaces {
       if (!p) return;
       const state = this.#state(track.id);
       const change = state.smoother.observe(ts, p);
-      const maskScore = masks?.[i];
-      if (maskScore !== undefined) this.#observeMask(state, ts, maskScore);
       if (track.status !== 'confirmed') return;
       const smoothed = state.smoother.probs;
       const { valence, arousal } = valenceArousal(smoothed);
@@ -107,7 +103,7 @@ export class TrackedFaces {
         emotion: { label: state.smoother.label, scores: roundedScores(smoothed) },
         valence: round(valence),
         arousal: round(arousal),
-        mask: state.mask ? { present: state.mask.score >= 0.5, score: round(state.mask.score) } : null,
+        mask: maskRecord(state.mask?.score),
       };
       state.last = fields;
       if (!state.announced) {
@@ -133,9 +129,16 @@ export class TrackedFaces {
     });
   }
 
-  /** Whether this track has had a mask score. */
-  hasMask(trackId: string): boolean {
-    return this.#states.get(trackId)?.mask !== undefined;
+  /** When this track last had a mask score (frame time), or undefined when it never had one. */
+  lastMaskTs(trackId: string): number | undefined {
+    return this.#states.get(trackId)?.mask?.ts;
+  }
+
+  /** A track's smoothed state: its label, and its mask probability when a mask model scored it. */
+  smoothed(trackId: string): { label: EmotionLabel; announced: boolean; maskScore?: number } | undefined {
+    const state = this.#states.get(trackId);
+    if (!state) return undefined;
+    return { label: state.smoother.label, announced: state.announced, maskScore: state.mask?.score };
   }
 
   #state(trackId: string): TrackState {
@@ -187,38 +190,4 @@ export class TrackedFaces {
       timeShare: roundedScores(EMOTION_LABELS.map((l) => summary.timeShare[l])),
     });
   }
-}
-
-function round(v: number, digits = 4): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
-
-/** Rounded scores that still sum to exactly 1 (the rounding remainder goes to the largest). */
-function roundedScores(probs: ArrayLike<number>): Record<EmotionLabel, number> {
-  const values = Array.from(probs, (p) => round(p));
-  const total = values.reduce((a, b) => a + b, 0);
-  if (total > 0) {
-    const top = values.indexOf(Math.max(...values));
-    values[top] = round((values[top] as number) + 1 - total);
-  }
-  return scoresFromVector(values);
-}
-
-function roundBox(box: Box, frame: FrameInfo): Box {
-  const x = Math.max(0, Math.min(frame.w, box.x));
-  const y = Math.max(0, Math.min(frame.h, box.y));
-  return {
-    x: Math.round(x),
-    y: Math.round(y),
-    w: Math.round(Math.max(0, Math.min(frame.w, box.x + box.w) - x)),
-    h: Math.round(Math.max(0, Math.min(frame.h, box.y + box.h) - y)),
-  };
-}
-
-export function createTrackedFaces(
-  streamId: string,
-  tracking: Partial<TrackerOptions & SmootherOptions>,
-): TrackedFaces {
-  return new TrackedFaces(streamId, tracking);
 }

@@ -7,7 +7,7 @@ import { cropBatch } from '../../src/inference/faceCrop.js';
 import { InferencePool } from '../../src/inference/InferencePool.js';
 import { FileSource } from '../../src/media/FileSource.js';
 import { decodeImage, resizeImage } from '../../src/media/imageFile.js';
-import { FaceAnalyzer } from '../../src/pipeline/FaceAnalyzer.js';
+import { type AnalysisEngine, analyzeImage, createAnalysisEngine } from '../../src/pipeline/FrameAnalyzer.js';
 import { sharedPath } from '../helpers/sharedData.js';
 
 /**
@@ -49,7 +49,21 @@ beforeAll(async () => {
   });
 });
 
+const engines = new Map<string, AnalysisEngine>();
+
+/** The faces of one image through the frame step, with these models (no mask head). */
+function analyze(detector: string, emotion: string, image: RgbImage) {
+  const key = `${detector}/${emotion}`;
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = createAnalysisEngine(pool, { detector, emotion });
+    engines.set(key, engine);
+  }
+  return analyzeImage(image, engine);
+}
+
 afterAll(async () => {
+  await Promise.all([...engines.values()].map((e) => e.batcher.close()));
   await pool?.close();
 });
 
@@ -71,7 +85,7 @@ describe('inference engine on real faces', () => {
       }
       const expected = file.split('__')[0];
       for (const model of ['human', 'faceapi']) {
-        const [face] = await new FaceAnalyzer(pool, 'blazeface', model).analyze(image);
+        const [face] = await analyze('blazeface', model, image);
         if (face?.emotion.label === expected) correct[model] = (correct[model] ?? 0) + 1;
       }
     }
@@ -103,7 +117,7 @@ describe('inference engine on real faces', () => {
   it('returns boxes inside the image with scores in (0, 1], and scores that are distributions', async () => {
     const image = await decodeImage(sharedPath('photos', 'multi_face', 'human_group-1.jpg'));
     for (const model of ['human', 'faceapi']) {
-      const faces = await new FaceAnalyzer(pool, 'blazeface', model).analyze(image);
+      const faces = await analyze('blazeface', model, image);
       expect(faces.length).toBeGreaterThan(10);
       for (const f of faces) {
         expect(f.box.x).toBeGreaterThanOrEqual(0);
@@ -149,12 +163,11 @@ describe('inference engine on real faces', () => {
       pace: 'consumer',
       fps: 5,
     });
-    const analyzer = new FaceAnalyzer(pool, 'blazeface', 'human');
     let frames = 0;
     let withFaces = 0;
     for await (const frame of source.frames()) {
       frames++;
-      if ((await analyzer.analyze(frame)).length > 0) withFaces++;
+      if ((await analyze('blazeface', 'human', frame)).length > 0) withFaces++;
     }
     expect(frames).toBeGreaterThanOrEqual(40);
     expect(withFaces / frames).toBeGreaterThan(0.8);
@@ -163,14 +176,17 @@ describe('inference engine on real faces', () => {
   it('disposes every tensor: 500 inferences leave numTensors unchanged in every worker', async () => {
     const photo = await decodeImage(sharedPath('photos', 'multi_face', 'faceapijs_bbt3.jpg'));
     const frame: RgbImage = await resizeImage(photo, 640, 480);
-    const analyzers = [new FaceAnalyzer(pool, 'blazeface', 'human'), new FaceAnalyzer(pool, 'tiny', 'faceapi')];
-    await Promise.all(analyzers.map((a) => a.analyze(frame))); // warm-up: lazily created constants
-    await Promise.all(analyzers.map((a) => a.analyze(frame)));
+    const analyzers = [
+      (image: RgbImage) => analyze('blazeface', 'human', image),
+      (image: RgbImage) => analyze('tiny', 'faceapi', image),
+    ];
+    await Promise.all(analyzers.map((a) => a(frame))); // warm-up: lazily created constants
+    await Promise.all(analyzers.map((a) => a(frame)));
     const before = await pool.numTensors();
     let faces = 0;
     // 125 rounds x 2 analysers x (detect + classify) = 500 inferences.
     for (let i = 0; i < 125; i++) {
-      const results = await Promise.all(analyzers.map((a) => a.analyze(frame)));
+      const results = await Promise.all(analyzers.map((a) => a(frame)));
       faces += results.reduce((n, r) => n + r.length, 0);
     }
     expect(faces).toBeGreaterThan(250);

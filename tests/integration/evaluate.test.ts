@@ -5,13 +5,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMOTION_LABELS, topLabel } from '../../src/core/labels.js';
 import { InferencePool } from '../../src/inference/InferencePool.js';
+import { cropSpec } from '../../src/inference/modelManifest.js';
 import { benchDetect } from '../../src/lab/evaluation/benchDetect.js';
 import { imageClassifier } from '../../src/lab/evaluation/emotionClassifiers.js';
 import { evaluate } from '../../src/lab/evaluation/evaluate.js';
 import { explainFace, occlude } from '../../src/lab/evaluation/explain.js';
 import { readLabelledImages } from '../../src/lab/evaluation/labelledImages.js';
 import { decodeImage } from '../../src/media/imageFile.js';
-import { emotionModelSpec } from '../../src/pipeline/FaceAnalyzer.js';
 import { sharedPath } from '../helpers/sharedData.js';
 
 let pool: InferencePool;
@@ -156,7 +156,7 @@ describe('explain', () => {
         if (sum < cold.v) cold = { v: sum, x, y };
       }
     }
-    const spec = emotionModelSpec('human');
+    const spec = cropSpec('human');
     const k = EMOTION_LABELS.indexOf('happy');
     const probs = await pool.classify('human', {
       data: Buffer.concat([occlude(e.crop, size, hot.x, hot.y, patch), occlude(e.crop, size, cold.x, cold.y, patch)]),

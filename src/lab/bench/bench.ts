@@ -1,19 +1,20 @@
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type BackendName, DETECTOR_NAMES } from '../../core/config.js';
 import { InputError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/types.js';
-import type { BackendName } from '../../inference/backendSelection.js';
 import { concatBatches, cropBatch } from '../../inference/faceCrop.js';
 import { InferencePool } from '../../inference/InferencePool.js';
-import { DETECTOR_NAMES, resolveModel } from '../../inference/modelManifest.js';
+import { resolveModel } from '../../inference/modelManifest.js';
 import { decodeImage, resizeImage } from '../../media/imageFile.js';
-import { FaceAnalyzer } from '../../pipeline/FaceAnalyzer.js';
+import { analyzeImage, createAnalysisEngine } from '../../pipeline/FrameAnalyzer.js';
 
 export interface BenchOptions {
   seconds: number;
   backend: BackendName | 'auto';
-  dataDir?: string;
+  /** A folder of photos (scaled and cropped to 640x480). */
+  photos: string;
   out: (line: string) => void;
 }
 
@@ -44,7 +45,7 @@ async function loadFrames(dir: string): Promise<RgbImage[]> {
  * and with one per core, in the same run, so the ratio is meaningful on a noisy machine.
  */
 export async function bench(options: BenchOptions): Promise<void> {
-  const dir = resolve(options.dataDir ?? '../shared/data/photos/multi_face');
+  const dir = resolve(options.photos);
   const frames = await loadFrames(dir);
   const { out } = options;
   out(`frames: ${frames.length} photos from ${dir} at 640x480`);
@@ -103,9 +104,9 @@ export async function bench(options: BenchOptions): Promise<void> {
       backend: options.backend,
       preload: { detectors: ['blazeface'], classifiers: ['human'] },
     });
+    const engine = createAnalysisEngine(pool, { detector: 'blazeface', emotion: 'human' });
     try {
-      const analyzer = new FaceAnalyzer(pool, 'blazeface', 'human');
-      await Promise.all(frames.slice(0, workers).map((f) => analyzer.analyze(f))); // warm-up
+      await Promise.all(frames.slice(0, workers).map((f) => analyzeImage(f, engine))); // warm-up
       let faces = 0;
       let next = 0;
       let analysed = 0;
@@ -116,7 +117,7 @@ export async function bench(options: BenchOptions): Promise<void> {
           const frame = frames[next++ % frames.length] as RgbImage;
           analysed++;
           // Not `faces += await ...`: that reads `faces` before the await and loses the other lanes' counts.
-          const found = (await analyzer.analyze(frame)).length;
+          const found = (await analyzeImage(frame, engine)).length;
           faces += found;
         }
       };
@@ -127,6 +128,7 @@ export async function bench(options: BenchOptions): Promise<void> {
         `pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + human, whole frames, ${analysed} frames)`,
       );
     } finally {
+      await engine.batcher.close();
       await pool.close();
     }
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import WebSocket from 'ws';
 import { configSchema } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
@@ -15,11 +15,10 @@ export interface BenchLiveOptions {
   maxStreams: number;
   /** The mask head the streams run (null: none). */
   maskModel: string | null;
-  dataDir?: string;
+  /** The videos the streams play (looped, round robin). */
+  videos: string[];
   out: (line: string) => void;
 }
-
-const VIDEOS = ['fr_short_hamilton_clip.mp4', 'facenetpt_video.mp4'];
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -27,12 +26,13 @@ function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 }
 
-/** The shared videos as 640x480 (letterboxed) files, so every source is the size the figures are quoted for. */
-function prepareVideos(dataDir: string, dir: string): string[] {
-  return VIDEOS.map((name) => {
+/** The videos as 640x480 (letterboxed) files, so every source is the size the figures are quoted for. */
+function prepareVideos(videos: string[], dir: string): string[] {
+  return videos.map((path, i) => {
+    const name = `${i}-${basename(path, extname(path))}.mp4`;
     const out = join(dir, name);
     const vf = 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,fps=30';
-    const args = ['-loglevel', 'error', '-y', '-i', join(dataDir, name), '-vf', vf, '-an', '-c:v', 'libx264'];
+    const args = ['-loglevel', 'error', '-y', '-i', path, '-vf', vf, '-an', '-c:v', 'libx264'];
     const r = spawnSync(resolveFfmpegPath(), [...args, '-preset', 'veryfast', '-g', '30', out]);
     if (r.status !== 0) throw new Error(`ffmpeg could not prepare ${name}: ${r.stderr}`);
     return name;
@@ -49,7 +49,14 @@ async function metricTotal(url: string, name: string): Promise<Map<string, numbe
 }
 
 /** One run: N looped 640x480 streams at 5 fps for `seconds`; analysed fps per stream and frame-to-event latency. */
-async function runStreams(n: number, seconds: number, videoDir: string, maskModel: string | null, detectEvery = 3) {
+async function runStreams(
+  n: number,
+  seconds: number,
+  videoDir: string,
+  names: string[],
+  maskModel: string | null,
+  detectEvery = 3,
+) {
   const config = configSchema.parse({
     server: { port: 0, stateFile: join(videoDir, 'state.json') },
     files: { allowDir: videoDir },
@@ -71,7 +78,7 @@ async function runStreams(n: number, seconds: number, videoDir: string, maskMode
       await fetch(`${server.url}/api/streams`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `s${i}`, url: VIDEOS[i % VIDEOS.length] }),
+        body: JSON.stringify({ name: `s${i}`, url: names[i % names.length] }),
       });
     }
     await new Promise((r) => setTimeout(r, 6000)); // warm-up: first frames, first tracks
@@ -97,9 +104,9 @@ async function runStreams(n: number, seconds: number, videoDir: string, maskMode
 }
 
 /** The naive way on the same frames: face-api's detectAllFaces().withFaceExpressions(), one thread. */
-async function runNaive(videoDir: string, seconds: number, detector: 'ssd' | 'tiny') {
+async function runNaive(video: string, seconds: number, detector: 'ssd' | 'tiny') {
   const naive = await NaiveFaceApi.create(detector);
-  const source = new FileSource({ path: join(videoDir, VIDEOS[0] as string), pace: 'consumer', fps: 5, loop: true });
+  const source = new FileSource({ path: video, pace: 'consumer', fps: 5, loop: true });
   let frames = 0;
   const deadline = Date.now() + seconds * 1000;
   const t0 = Date.now();
@@ -118,17 +125,16 @@ async function runNaive(videoDir: string, seconds: number, detector: 'ssd' | 'ti
  */
 export async function benchLive(options: BenchLiveOptions): Promise<void> {
   const { out } = options;
-  const dataDir = resolve(options.dataDir ?? '../shared/data/video');
   const videoDir = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
   try {
-    prepareVideos(dataDir, videoDir);
+    const names = prepareVideos(options.videos, videoDir);
     out(
-      `sources: ${VIDEOS.join(', ')} as 640x480 H264, looped, analysed at 5 fps each; mask model: ${options.maskModel ?? 'none'}`,
+      `sources: ${options.videos.map((v) => basename(v)).join(', ')} as 640x480 H264, looped, analysed at 5 fps each; mask model: ${options.maskModel ?? 'none'}`,
     );
     let best = 0;
     let saturated = 0;
     for (let n = 1; n <= options.maxStreams; n++) {
-      const r = await runStreams(n, options.seconds, videoDir, options.maskModel);
+      const r = await runStreams(n, options.seconds, videoDir, names, options.maskModel);
       const minFps = Math.min(...r.perStream);
       out(
         `streams=${n} analysed_fps_total=${r.total.toFixed(1)} min_stream_fps=${minFps.toFixed(2)} ` +
@@ -141,14 +147,14 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
     // What detect-then-track buys: the same saturated load with the detector on every frame.
     const overload = Math.max(best + 2, 4);
     for (const detectEvery of [1, 3]) {
-      const r = await runStreams(overload, options.seconds, videoDir, options.maskModel, detectEvery);
+      const r = await runStreams(overload, options.seconds, videoDir, names, options.maskModel, detectEvery);
       out(
         `detect_every=${detectEvery} streams=${overload} analysed_fps_total=${r.total.toFixed(1)} ` +
           `p50_ms=${Math.round(r.p50)} p95_ms=${Math.round(r.p95)}`,
       );
     }
-    const naiveSsd = await runNaive(videoDir, options.seconds, 'ssd');
-    const naiveTiny = await runNaive(videoDir, options.seconds, 'tiny');
+    const naiveSsd = await runNaive(join(videoDir, names[0] as string), options.seconds, 'ssd');
+    const naiveTiny = await runNaive(join(videoDir, names[0] as string), options.seconds, 'tiny');
     out(
       `naive face-api detectAllFaces().withFaceExpressions(), one thread: ssd ${naiveSsd.toFixed(2)} fps, tiny ${naiveTiny.toFixed(2)} fps`,
     );

@@ -1,21 +1,32 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { configSchema } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { Server } from '../../server/Server.js';
-
-const VIDEOS = ['fr_short_hamilton_clip.mp4', 'facenetpt_video.mp4'];
 
 /**
  * `npm run soak`: N looped real videos analysed for M minutes in one in-process server; prints heap, RSS and live
  * tensors per worker every `every` seconds, then the growth between the first and the last third of the run.
  */
-export async function soak(opts: { streams: number; minutes: number; everyS: number; out: (l: string) => void }) {
+export async function soak(opts: {
+  streams: number;
+  minutes: number;
+  everyS: number;
+  /** The videos the streams play (looped, round robin). */
+  videos: string[];
+  out: (l: string) => void;
+}) {
   const dir = mkdtempSync(join(tmpdir(), 'emostream-soak-'));
+  // Copies inside the server's allowed folder (file streams may only come from there).
+  const names = opts.videos.map((video, i) => {
+    const name = `${i}-${basename(video)}`;
+    copyFileSync(video, join(dir, name));
+    return name;
+  });
   const config = configSchema.parse({
     server: { port: 0, stateFile: join(dir, 'state.json') },
-    files: { allowDir: resolve('../shared/data/video') },
+    files: { allowDir: dir },
     limits: { maxStreams: 64 },
   });
   const server = await Server.start(config, createLogger({ level: 'warn' }));
@@ -25,7 +36,7 @@ export async function soak(opts: { streams: number; minutes: number; everyS: num
       await fetch(`${server.url}/api/streams`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `soak-${i}`, url: VIDEOS[i % VIDEOS.length] }),
+        body: JSON.stringify({ name: `soak-${i}`, url: names[i % names.length] }),
       });
     }
     const t0 = Date.now();

@@ -2,7 +2,7 @@ import { NUM_EMOTIONS } from '../../core/labels.js';
 import type { FaceBox, RgbImage } from '../../core/types.js';
 import { concatBatches, cropBatch, mirror } from '../../inference/faceCrop.js';
 import type { InferencePool } from '../../inference/InferencePool.js';
-import { emotionModelSpec } from '../../pipeline/FaceAnalyzer.js';
+import { cropSpec } from '../../inference/modelManifest.js';
 
 /** Probabilities (7, our label order) for each image, where the whole image is the face. */
 export type ClassifyFn = (images: readonly RgbImage[]) => Promise<Float32Array[]>;
@@ -12,7 +12,7 @@ export type ClassifyFn = (images: readonly RgbImage[]) => Promise<Float32Array[]
  * `human+faceapi` (probabilities averaged); `flip` adds the mirrored image to the average (test-time augmentation).
  */
 export function imageClassifier(pool: InferencePool, spec: string, tta: 'none' | 'flip'): ClassifyFn {
-  const models = spec.split('+').map((m) => emotionModelSpec(m.trim()));
+  const models = spec.split('+').map((m) => cropSpec(m.trim()));
   return async (images) => {
     const views = tta === 'flip' ? [images, images.map(mirror)] : [images];
     const runs = models.flatMap((model) =>

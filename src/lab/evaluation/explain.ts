@@ -4,7 +4,7 @@ import { EMOTION_LABELS, type EmotionLabel, topLabel } from '../../core/labels.j
 import type { FaceBox, RgbImage } from '../../core/types.js';
 import { concatBatches, cropBatch } from '../../inference/faceCrop.js';
 import type { InferencePool } from '../../inference/InferencePool.js';
-import { emotionModelSpec } from '../../pipeline/FaceAnalyzer.js';
+import { cropSpec } from '../../inference/modelManifest.js';
 
 export interface FaceExplanation {
   box: FaceBox;
@@ -37,7 +37,7 @@ export async function explainFace(
   image: RgbImage,
   box: FaceBox,
 ): Promise<FaceExplanation> {
-  const spec = emotionModelSpec(model);
+  const spec = cropSpec(model);
   const size = spec.size;
   const crop = cropBatch(image, [box], size, spec.margin).data;
   const patch = Math.round(size / 4);

@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../core/errors.js';
 import { EMOTION_LABELS } from '../../core/labels.js';
@@ -54,7 +53,6 @@ export interface TrainOptions {
   syntheticMasks?: { dir: string; limit: number };
   /** Run this face detector first and train on its crops (full photos); none for FER-style face crops. */
   detector?: string;
-  unfreeze: boolean;
   cacheDir?: string;
   /** Progress output (stderr in the CLI). */
   progress: NodeJS.WriteStream;
@@ -74,31 +72,12 @@ export interface TrainSummary {
 export const CROP_SIZE = 112;
 const CROP_MARGIN = 0.25;
 
-/** Throws `NEEDS_TFJS_NODE` unless `@tensorflow/tfjs-node` loads (trainable convolutions need it). */
-export function assertTfjsNode(load: (id: string) => unknown = createRequire(import.meta.url)): void {
-  try {
-    load('@tensorflow/tfjs-node');
-  } catch {
-    throw new AppError(
-      'NEEDS_TFJS_NODE',
-      '--unfreeze trains the last convolutional block, which needs @tensorflow/tfjs-node (the wasm backend has no ' +
-        'gradient kernels for convolutions). Install it on a machine with internet access (npm install ' +
-        '@tensorflow/tfjs-node), or train a head on frozen features without --unfreeze.',
-    );
-  }
-  throw new AppError(
-    'UNFREEZE_NOT_IMPLEMENTED',
-    '@tensorflow/tfjs-node is present, but unfreezing the last convolutional block is not implemented yet; train without --unfreeze.',
-  );
-}
-
 /**
  * `emostream train`: features from frozen backbones (cached on disk), a dense head trained on them with class
  * weights, mirror augmentation and early stopping on a seeded stratified validation split; writes the model
  * folder (manifest, head weights, training curve).
  */
 export async function runTraining(options: TrainOptions): Promise<TrainSummary> {
-  if (options.unfreeze) assertTfjsNode();
   if (options.syntheticMasks && options.kind !== 'mask') {
     throw new AppError('BAD_ARGUMENT', '--synthetic-masks is for mask heads (--kind mask)');
   }

@@ -14,7 +14,7 @@ function crops(...ids: number[]): CropBatch {
 
 function fakeModel() {
   const batches: number[][] = [];
-  const classify = async (batch: CropBatch) => {
+  const classify = async (_model: string, batch: CropBatch) => {
     const stride = batch.size * batch.size * 3;
     const ids = Array.from({ length: batch.count }, (_, i) => batch.data[i * stride] as number);
     batches.push(ids);
@@ -28,7 +28,7 @@ const ids = (rows: Float32Array[]) => rows.map((r) => r[0]);
 describe('EmotionBatcher', () => {
   it('sends a batch when it holds maxBatch crops, and gives each caller its own rows in order', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model.classify, { maxBatch: 4, maxWaitMs: 10_000 });
+    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 4, maxWaitMs: 10_000 });
     const a = batcher.classify(crops(1, 2));
     const b = batcher.classify(crops(3));
     const c = batcher.classify(crops(4, 5));
@@ -43,7 +43,7 @@ describe('EmotionBatcher', () => {
 
   it('sends a partial batch after maxWaitMs', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model.classify, { maxBatch: 32, maxWaitMs: 20 });
+    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 32, maxWaitMs: 20 });
     const t0 = performance.now();
     expect(ids(await batcher.classify(crops(9)))).toEqual([9]);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
@@ -53,7 +53,7 @@ describe('EmotionBatcher', () => {
 
   it('with maxBatch 1 every request goes at once, alone', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model.classify, { maxBatch: 1, maxWaitMs: 10_000 });
+    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 1, maxWaitMs: 10_000 });
     const results = await Promise.all([batcher.classify(crops(1)), batcher.classify(crops(2, 3))]);
     expect(results.map(ids)).toEqual([[1], [2, 3]]);
     expect(model.batches).toEqual([[1], [2, 3]]);
@@ -62,10 +62,13 @@ describe('EmotionBatcher', () => {
   it('a failing batch rejects only its own callers; close drains what waits and refuses new work', async () => {
     let fail = true;
     const batcher = new EmotionBatcher(
-      async (b) => {
-        if (fail) throw new Error('model failed');
-        return Array.from({ length: b.count }, () => new Float32Array(7));
+      {
+        classify: async (_model, b) => {
+          if (fail) throw new Error('model failed');
+          return Array.from({ length: b.count }, () => new Float32Array(7));
+        },
       },
+      'fake',
       { maxBatch: 2, maxWaitMs: 10_000 },
     );
     const failed = batcher.classify(crops(1, 2));

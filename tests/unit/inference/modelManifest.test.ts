@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DETECTOR_NAMES } from '../../../src/core/config.js';
 import { EMOTION_LABELS } from '../../../src/core/labels.js';
-import { DETECTOR_NAMES, labelPermutation, resolveModel } from '../../../src/inference/modelManifest.js';
+import { labelPermutation, resolveModel } from '../../../src/inference/modelManifest.js';
 
 describe('model manifests', () => {
   it('every shipped model resolves to files that exist inside its npm package', () => {

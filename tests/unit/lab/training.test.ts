@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../src/core/errors.js';
 import { mirrorBatch } from '../../../src/inference/HeadModel.js';
 import { sampleImages } from '../../../src/lab/training/ExtraViews.js';
 import { FeatureCache, imageKey } from '../../../src/lab/training/FeatureCache.js';
@@ -10,7 +9,6 @@ import { degrade } from '../../../src/lab/training/FeatureExtractor.js';
 import { classWeights } from '../../../src/lab/training/HeadTrainer.js';
 import { render } from '../../../src/lab/training/ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from '../../../src/lab/training/SeededRandom.js';
-import { assertTfjsNode } from '../../../src/lab/training/TrainRun.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'emostream-training-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -103,22 +101,6 @@ describe('mirrored crop batch', () => {
           data.fill(k * 100 + y * 10 + x, ((k * 2 + y) * 2 + x) * 3, ((k * 2 + y) * 2 + x) * 3 + 3);
     const out = mirrorBatch({ data, count: 2, size: 2 });
     expect([...out.data].filter((_, i) => i % 3 === 0)).toEqual([1, 0, 11, 10, 101, 100, 111, 110]);
-  });
-});
-
-describe('--unfreeze', () => {
-  it('says clearly that tfjs-node is needed when it cannot be loaded', () => {
-    const missing = () => {
-      throw new Error("Cannot find module '@tensorflow/tfjs-node'");
-    };
-    expect(() => assertTfjsNode(missing)).toThrowError(AppError);
-    try {
-      assertTfjsNode(missing);
-    } catch (err) {
-      expect((err as AppError).code).toBe('NEEDS_TFJS_NODE');
-      expect((err as Error).message).toMatch(/@tensorflow\/tfjs-node/);
-    }
-    expect(() => assertTfjsNode(() => ({}))).toThrowError(/not implemented/);
   });
 });
 

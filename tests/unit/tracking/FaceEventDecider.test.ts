@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../../src/core/events.js';
-import { TrackedFaces } from '../../../src/tracking/FaceEventDecider.js';
+import { FaceEventDecider } from '../../../src/tracking/FaceEventDecider.js';
 
 const FRAME = { seq: 0, w: 640, h: 480 };
 const happy = Float32Array.from([0, 0, 0, 1, 0, 0, 0]);
 const face = (x: number) => ({ x, y: 100, w: 80, h: 80, score: 0.9 });
 
 /** Two faces, far apart, seen on a few detection frames 200 ms apart; returns the events of the last one. */
-function run(faces: TrackedFaces, frames: number, between?: (ts: number, ids: string[]) => void): BusEvent[] {
+function run(faces: FaceEventDecider, frames: number, between?: (ts: number, ids: string[]) => void): BusEvent[] {
   let events: BusEvent[] = [];
   for (let k = 0; k < frames; k++) {
     const ts = 1000 + 200 * k;
@@ -21,9 +21,9 @@ function run(faces: TrackedFaces, frames: number, between?: (ts: number, ids: st
   return events;
 }
 
-describe('TrackedFaces mask scores', () => {
+describe('FaceEventDecider mask scores', () => {
   it('carries mask scores computed apart from the emotions into the next events, smoothed', () => {
-    const faces = new TrackedFaces('s1');
+    const faces = new FaceEventDecider('s1');
     let ids: string[] = [];
     const before = run(faces, 3, (_, active) => {
       ids = active;
@@ -31,11 +31,11 @@ describe('TrackedFaces mask scores', () => {
     const updates = before.filter((e) => e.type === 'face.update' || e.type === 'face.new');
     expect(updates).toHaveLength(2);
     for (const e of updates) expect((e as { mask: unknown }).mask).toBeNull();
-    expect(faces.hasMask(ids[0] as string)).toBe(false);
+    expect(faces.lastMaskTs(ids[0] as string)).toBeUndefined();
 
     faces.observeMasks(1400, ids, Float32Array.from([0.9, 0.1]));
     faces.observeMasks(1400, ['s1-no-such-track'], Float32Array.from([0.9]));
-    expect(faces.hasMask(ids[0] as string)).toBe(true);
+    expect(faces.lastMaskTs(ids[0] as string)).toBe(1400);
     const after = faces.observe(1400, FRAME, [happy, happy]);
     const masks = after
       .filter((e) => e.type === 'face.update')

@@ -1,0 +1,200 @@
+import type { Config } from '../core/config.js';
+import type { BusEvent } from '../core/events.js';
+import { faceRecord } from '../core/faceRecord.js';
+import type { EmotionLabel } from '../core/labels.js';
+import type { Box, FaceAnalysis, FaceBox, Frame, RgbImage } from '../core/types.js';
+import { type BatcherOptions, type BatchObserver, EmotionBatcher } from '../inference/EmotionBatcher.js';
+import { cropBatch } from '../inference/faceCrop.js';
+import type { InferencePool } from '../inference/InferencePool.js';
+import { type CropSpec, cropSpec } from '../inference/modelManifest.js';
+import { FaceEventDecider } from '../tracking/FaceEventDecider.js';
+
+/** The models a stream's frames go through. The emotion model is the batcher's. */
+export interface AnalysisModels {
+  detector: string;
+  emotion: CropSpec;
+  /** A mask head run on the same faces, when configured. */
+  mask?: CropSpec;
+}
+
+/** What a frame step runs on: shared by every stream of a process. */
+export interface AnalysisEngine {
+  pool: InferencePool;
+  /** The cross-stream batcher in front of the emotion model. */
+  batcher: EmotionBatcher;
+  models: AnalysisModels;
+  /** Told how long each inference stage of a frame took (for metrics). */
+  onStage?: (stage: AnalysisStage, seconds: number) => void;
+}
+
+export type AnalysisStage = 'detect' | 'classify' | 'mask';
+
+/**
+ * An engine on `pool` for these models (by name; `mask` null for none), with its own batcher (close it with
+ * `engine.batcher.close()` before the pool).
+ */
+export function createAnalysisEngine(
+  pool: InferencePool,
+  models: { detector: string; emotion: string; mask?: string | null },
+  batching: BatcherOptions = { maxBatch: 16, maxWaitMs: 5 },
+  observe: { onBatch?: BatchObserver; onStage?: AnalysisEngine['onStage'] } = {},
+): AnalysisEngine {
+  return {
+    pool,
+    batcher: new EmotionBatcher(pool, models.emotion, batching, observe.onBatch),
+    models: {
+      detector: models.detector,
+      emotion: cropSpec(models.emotion),
+      mask: models.mask ? cropSpec(models.mask) : undefined,
+    },
+    onStage: observe.onStage,
+  };
+}
+
+export interface FrameAnalyzerOptions {
+  /** Run the detector every k frames (1 = every frame); the tracker predicts the boxes in between. */
+  detectEvery: number;
+  /** Tracker and smoother settings; unset ones keep their defaults. */
+  tracking?: Config['tracking'];
+}
+
+/** How often a track's mask score is refreshed (a track without one gets one on its first detection frame). */
+export const MASK_INTERVAL_MS = 1000;
+
+/** A face on an analysed frame: this frame's scores, and its track's smoothed label and mask. */
+export interface TrackedFaceRecord extends FaceAnalysis {
+  /** The track's id once it is announced (`face.new`), else null. */
+  trackId: string | null;
+  smoothedLabel: EmotionLabel | null;
+}
+
+/** What one frame step produced. */
+export interface FrameResult {
+  frame: Frame;
+  /** Whether the detector ran on this frame (else the tracker predicted the boxes). */
+  detected: boolean;
+  faces: TrackedFaceRecord[];
+  /** The face events this frame caused, ready for the bus. */
+  events: BusEvent[];
+}
+
+/**
+ * The one frame step of a stream (live streams, `analyze` and `/api/analyze` alike): detect when due → track → crop →
+ * classify (and mask when due) → decide face events. One per stream: it holds the stream's tracks. Steps must not
+ * overlap (await one before the next).
+ */
+export class FrameAnalyzer {
+  readonly decider: FaceEventDecider;
+  readonly #engine: AnalysisEngine;
+  readonly #detectEvery: number;
+  #sinceDetect = Number.POSITIVE_INFINITY;
+
+  constructor(streamId: string, engine: AnalysisEngine, options: FrameAnalyzerOptions) {
+    this.#engine = engine;
+    this.#detectEvery = options.detectEvery;
+    this.decider = new FaceEventDecider(streamId, options.tracking);
+  }
+
+  /** Whether the next step runs the detector. */
+  get detectionDue(): boolean {
+    return this.#sinceDetect >= this.#detectEvery || this.decider.needsDetection;
+  }
+
+  /**
+   * Analyses the stream's next frame. `detections` may be passed when the caller started this frame's detection
+   * ahead (only when detection is due on every frame).
+   */
+  async step(frame: Frame, detections?: Promise<FaceBox[]>): Promise<FrameResult> {
+    const { pool, models, onStage } = this.#engine;
+    let found: FaceBox[] | null = null;
+    if (detections || this.detectionDue) {
+      const t0 = performance.now();
+      found = await (detections ?? pool.detect(models.detector, frame, this.decider.minDetectionScore));
+      onStage?.('detect', (performance.now() - t0) / 1000);
+      this.#sinceDetect = 0;
+    }
+    this.#sinceDetect++;
+    const tracked = this.decider.step(frame.ts, found);
+    const boxes: Box[] = tracked.map((t) => t.box);
+    const maskDue = found ? tracked.filter((t) => this.#maskDue(t.trackId, frame.ts)) : [];
+    const [probs, masks] = await Promise.all([
+      this.#classify(frame, boxes),
+      this.#mask(
+        frame,
+        maskDue.map((t) => t.box),
+      ),
+    ]);
+    if (masks) {
+      this.decider.observeMasks(
+        frame.ts,
+        maskDue.map((t) => t.trackId),
+        masks,
+      );
+    }
+    const size = { w: frame.width, h: frame.height };
+    const events = this.decider.observe(frame.ts, { seq: frame.seq, ...size }, probs);
+    const faces = tracked.map((t, i): TrackedFaceRecord => {
+      const smoothed = this.decider.smoothed(t.trackId);
+      const announced = smoothed?.announced === true;
+      return {
+        trackId: announced ? t.trackId : null,
+        ...faceRecord(t.box, t.score, probs[i] as Float32Array, size, smoothed?.maskScore),
+        smoothedLabel: announced ? (smoothed?.label ?? null) : null,
+      };
+    });
+    return { frame, detected: found !== null, faces, events };
+  }
+
+  /** Ends every track (the stream stopped or paused); returns their `face.end` events. */
+  endAll(ts: number): BusEvent[] {
+    return this.decider.endAll(ts);
+  }
+
+  async #classify(frame: Frame, boxes: Box[]): Promise<Float32Array[]> {
+    const { batcher, models, onStage } = this.#engine;
+    if (boxes.length === 0) return [];
+    const t0 = performance.now();
+    const probs = await batcher.classify(cropBatch(frame, boxes, models.emotion.size, models.emotion.margin));
+    onStage?.('classify', (performance.now() - t0) / 1000);
+    return probs;
+  }
+
+  async #mask(frame: Frame, boxes: Box[]): Promise<Float32Array | undefined> {
+    const { pool, models, onStage } = this.#engine;
+    if (!models.mask || boxes.length === 0) return undefined;
+    const t0 = performance.now();
+    const scores = await pool.maskScores(
+      models.mask.name,
+      cropBatch(frame, boxes, models.mask.size, models.mask.margin),
+    );
+    onStage?.('mask', (performance.now() - t0) / 1000);
+    return scores;
+  }
+
+  /** Whether a mask model runs and this track's mask score is missing or older than `MASK_INTERVAL_MS`. */
+  #maskDue(trackId: string, ts: number): boolean {
+    if (!this.#engine.models.mask) return false;
+    const last = this.decider.lastMaskTs(trackId);
+    return last === undefined || ts - last >= MASK_INTERVAL_MS;
+  }
+}
+
+/**
+ * A still image is a one-frame stream: every face the detector reports at its usual threshold (0.5) counts, where a
+ * stream's tracker waits for a stronger detection (`tracking.highScore`) before it follows a new face.
+ */
+export const IMAGE_FACE_SCORE = 0.5;
+
+/** The faces of one still image (`analyze IMAGE`, `/api/analyze`), through the same frame step as a stream's. */
+export async function analyzeImage(
+  image: RgbImage,
+  engine: AnalysisEngine,
+  tracking: Config['tracking'] = {},
+): Promise<FaceAnalysis[]> {
+  const analyzer = new FrameAnalyzer('image', engine, {
+    detectEvery: 1,
+    tracking: { ...tracking, highScore: IMAGE_FACE_SCORE, lowScore: IMAGE_FACE_SCORE },
+  });
+  const result = await analyzer.step({ ...image, ts: 0, seq: 0 });
+  return result.faces.map(({ trackId: _id, smoothedLabel: _label, ...face }) => face);
+}
