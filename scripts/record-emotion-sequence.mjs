@@ -1,6 +1,6 @@
 // Records what the real models see on a real video, as a fixture for the tracking tests:
 //   node scripts/record-emotion-sequence.mjs [VIDEO] [FPS] > tests/fixtures/emotion-sequence.json
-// (needs `npm run build`). Per analysed frame: ts (ms from the first frame), faces with box, detScore and the seven
+// (needs `npm run build`). Per analyzed frame: ts (ms from the first frame), faces with box, detScore and the seven
 // probabilities in the order angry, disgust, fear, happy, sad, surprise, neutral.
 
 import { EMOTION_LABELS } from '../dist/core/labels.js';

@@ -17,13 +17,13 @@ export const analyzeCommand = defineCommand(
     synopsis: 'PATH... [options]',
     description: [
       'Faces and emotions in images (jpg, png, webp) and videos (anything ffmpeg reads), as JSON lines on stdout.',
-      'An image gives one object per file; a video one line per analysed frame (tracked faces with their track id',
+      'An image gives one object per file; a video one line per analyzed frame (tracked faces with their track id',
       'and smoothed label), then one summary line per track. The last line is `files=N faces=N`. An unreadable file',
-      'gets one line on stderr with a stable code, and the others are still analysed (exit code 1).',
+      'gets one line on stderr with a stable code, and the others are still analyzed (exit code 1).',
     ].join('\n'),
     options: {
       ...MODEL_OPTIONS,
-      fps: { type: 'string', arg: 'N', help: 'videos: frames analysed per second of video', default: 5 },
+      fps: { type: 'string', arg: 'N', help: 'videos: frames analyzed per second of video', default: 5 },
       width: { type: 'string', arg: 'W', help: 'videos: decoded frame width (height keeps the aspect)', default: 640 },
       'detect-every': {
         type: 'string',
@@ -66,7 +66,7 @@ export interface AnalyzeOptions {
   maskModel: string | null;
   fps: number;
   width: number;
-  /** Videos: run the detector every k analysed frames (the tracker predicts in between). */
+  /** Videos: run the detector every k analyzed frames (the tracker predicts in between). */
   detectEvery: number;
   backend: BackendName | 'auto';
   workers?: number;
@@ -83,8 +83,8 @@ export interface AnalyzeSummary {
 }
 
 /**
- * `emostream analyze`: images give one JSON object per file, videos one JSON line per analysed frame. A file that
- * cannot be read gets one line on `err` and the others are still analysed.
+ * `emostream analyze`: images give one JSON object per file, videos one JSON line per analyzed frame. A file that
+ * cannot be read gets one line on `err` and the others are still analyzed.
  */
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> {
   const summary: AnalyzeSummary = { files: 0, faces: 0, failed: 0 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ErrorCode } from './errors.js';
 
 /**
  * The `/signal` WebSocket protocol (INTERFACES.md): a browser publishes a webcam by sending an SDP offer and gets an
@@ -63,7 +64,7 @@ export const SIGNAL_ERROR_CODES = [
   'TOO_MANY_SESSIONS',
   /** The session could not be set up for a reason that is not the client's fault. */
   'INTERNAL',
-] as const;
+] as const satisfies readonly ErrorCode[];
 
 export type SignalErrorCode = (typeof SIGNAL_ERROR_CODES)[number];
 

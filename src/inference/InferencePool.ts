@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { BackendName } from '../core/config.js';
-import { AppError, ModelLoadError } from '../core/errors.js';
+import { AppError, InferenceError, ModelLoadError } from '../core/errors.js';
 import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
@@ -26,7 +26,6 @@ type Payload = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R
 
 interface Job {
   payload: Payload;
-  transfer: ArrayBuffer[];
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
 }
@@ -99,26 +98,22 @@ export class InferencePool {
     return this.#queue.length;
   }
 
-  get busyWorkers(): number {
-    return this.#slots.filter((s) => s.job).length;
-  }
-
   detect(detector: string, image: RgbImage, minScore?: number): Promise<FaceBox[]> {
     const plain = { data: image.data, width: image.width, height: image.height };
-    return this.#submit({ op: 'detect', detector, image: plain, minScore }, []) as Promise<FaceBox[]>;
+    return this.#submit({ op: 'detect', detector, image: plain, minScore }) as Promise<FaceBox[]>;
   }
 
   /** Emotion probabilities for a batch of crops (one tensor in the worker), one row per crop, in order. */
   async classify(model: string, crops: CropBatch): Promise<Float32Array[]> {
     if (crops.count === 0) return [];
-    const flat = (await this.#submit({ op: 'classify', model, crops }, [])) as Float32Array;
+    const flat = (await this.#submit({ op: 'classify', model, crops })) as Float32Array;
     return Array.from({ length: crops.count }, (_, i) => flat.subarray(i * NUM_EMOTIONS, (i + 1) * NUM_EMOTIONS));
   }
 
   /** Probability of "mask present" for each crop, from a mask head. */
   async maskScores(model: string, crops: CropBatch): Promise<Float32Array> {
     if (crops.count === 0) return new Float32Array(0);
-    return (await this.#submit({ op: 'mask', model, crops }, [])) as Float32Array;
+    return (await this.#submit({ op: 'mask', model, crops })) as Float32Array;
   }
 
   /** `tf.memory().numTensors` of every worker (for leak checks). */
@@ -146,10 +141,10 @@ export class InferencePool {
     return this.#lifecycle.close();
   }
 
-  #submit(payload: Payload, transfer: ArrayBuffer[]): Promise<unknown> {
+  #submit(payload: Payload): Promise<unknown> {
     this.#lifecycle.assertOpen();
     return new Promise((resolve, reject) => {
-      this.#queue.push({ payload, transfer, resolve, reject });
+      this.#queue.push({ payload, resolve, reject });
       this.#dispatch();
     });
   }
@@ -161,7 +156,7 @@ export class InferencePool {
       if (!job) return;
       slot.job = job;
       slot.jobId = this.#nextId++;
-      slot.worker.postMessage({ ...job.payload, id: slot.jobId }, job.transfer);
+      slot.worker.postMessage({ ...job.payload, id: slot.jobId });
     }
   }
 
@@ -181,7 +176,7 @@ export class InferencePool {
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
       if (this.closed) return;
-      slot.job?.reject(new ModelLoadError(`inference worker exited (code ${code})`, { code: 'WORKER_CRASHED' }));
+      slot.job?.reject(new InferenceError('WORKER_CRASHED', `inference worker exited (code ${code})`));
       this.#logger?.warn({ code }, 'inference worker exited; starting a new one');
       startWorker(this.#init, this.#startTimeoutMs).then(
         ({ worker: fresh }) => {
@@ -197,7 +192,7 @@ export class InferencePool {
   }
 
   async #shutdown(): Promise<void> {
-    const closing = new ModelLoadError('inference pool closed', { code: 'POOL_CLOSED' });
+    const closing = new InferenceError('POOL_CLOSED', 'inference pool closed');
     for (const job of this.#queue.splice(0)) job.reject(closing);
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.job?.reject(closing);
@@ -235,7 +230,7 @@ function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Wor
     };
     const onExit = (code: number) => {
       cleanup();
-      reject(new ModelLoadError(`inference worker exited during start (code ${code})`, { code: 'WORKER_CRASHED' }));
+      reject(new InferenceError('WORKER_CRASHED', `inference worker exited during start (code ${code})`));
     };
     function cleanup() {
       clearTimeout(timer);

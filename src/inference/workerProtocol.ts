@@ -1,4 +1,5 @@
 import type { BackendName } from '../core/config.js';
+import type { ErrorCode } from '../core/errors.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 import type { BackendChoice } from './backendSelection.js';
 import type { CropBatch } from './EmotionClassifier.js';
@@ -17,8 +18,8 @@ export type WorkerRequest =
 
 export type WorkerResponse =
   | { id: number; ok: true; result: FaceBox[] | Float32Array | number }
-  | { id: number; ok: false; error: { code: string; message: string } };
+  | { id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export type WorkerReady =
   | { ready: true; backend: BackendChoice }
-  | { ready: false; error: { code: string; message: string } };
+  | { ready: false; error: { code: ErrorCode; message: string } };

@@ -26,40 +26,15 @@
  */
 import { CloseOnce } from '../core/CloseOnce.js';
 import { InvalidStateError, SourceError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { Frame } from '../core/types.js';
 import { type ChildExit, ChildProcessHandle } from './ChildProcessHandle.js';
-import { buildDecoderArgs, decoderExitError } from './decoderArgs.js';
+import { buildDecoderArgs, decoderExitError, type FfmpegDecoderOptions } from './decoderArgs.js';
 import { resolveFfmpegPath } from './ffmpegPath.js';
 
 export interface DecodedFrame extends Frame {
   /** Presentation time of the frame in the input, ms (only with `pts: true`). */
   readonly ptsMs?: number;
-}
-
-export interface FfmpegDecoderOptions {
-  /** Input options and the input itself, e.g. `['-rtsp_transport', 'tcp', '-i', url]` or `['-f','ivf','-i','pipe:0']`. */
-  inputArgs: readonly string[];
-  /** Bytes are written to ffmpeg's stdin with `write()`. */
-  stdin?: boolean;
-  /** Output width (default 640); even. */
-  width?: number;
-  /** Output height; when set the output is exactly width x height (fit + pad). Even. */
-  height?: number;
-  /** Sample the video at this many frames per second of video time. */
-  fps?: number;
-  /** Stamp frames with their presentation time (adds a showinfo filter). */
-  pts?: boolean;
-  /** When `start()` resolves: at spawn (default with stdin) or at the first frame (default otherwise). */
-  readyOn?: 'spawn' | 'frame';
-  /** Default 15000 ms. */
-  startTimeoutMs?: number;
-  stopTimeoutMs?: number;
-  /** Strings never to reveal (passwords in the input URL). */
-  secrets?: readonly string[];
-  ffmpegPath?: string;
-  logger?: Logger;
 }
 
 export type FfmpegDecoderEvents = {
@@ -72,7 +47,7 @@ export type FfmpegDecoderEvents = {
 
 const MAX_UNSIZED_BYTES = 64 * 1024 * 1024;
 
-export { buildDecoderArgs, decoderExitError } from './decoderArgs.js';
+export { buildDecoderArgs, decoderExitError, type FfmpegDecoderOptions } from './decoderArgs.js';
 
 export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
   readonly #opts: FfmpegDecoderOptions;

@@ -29,12 +29,6 @@ export interface WebRtcVideoPipeOptions {
 
 const MAX_DECODER_EXITS_PER_MINUTE = 5;
 
-/**
- * The receive path of one WebRTC video track after werift: reorder buffer → frame assembly → ffmpeg (IVF for VP8,
- * Annex-B with access-unit delimiters for H264) → RGB frames of a fixed size. ffmpeg starts at the first keyframe,
- * whose header gives the picture size; when it dies it is started again at the next keyframe (a PLI asks for one).
- * Frame timestamps are the RTP capture times mapped to the wall clock at the first frame.
- */
 /** What the pipe counts: keyframe requests, reordering, assembly, and the decoder behind it. */
 export interface WebRtcVideoPipeStats {
   codec: VideoCodec | undefined;
@@ -50,6 +44,12 @@ export interface WebRtcVideoPipeStats {
   ffmpegPid: number | undefined;
 }
 
+/**
+ * The receive path of one WebRTC video track after werift: reorder buffer → frame assembly → ffmpeg (IVF for VP8,
+ * Annex-B with access-unit delimiters for H264) → RGB frames of a fixed size. ffmpeg starts at the first keyframe,
+ * whose header gives the picture size; when it dies it is started again at the next keyframe (a PLI asks for one).
+ * Frame timestamps are the RTP capture times mapped to the wall clock at the first frame.
+ */
 export class WebRtcVideoPipe {
   readonly #opts: WebRtcVideoPipeOptions;
   readonly #requester: KeyframeRequester;

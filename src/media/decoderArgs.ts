@@ -2,9 +2,33 @@
  * The ffmpeg command line of an `FfmpegDecoder` and the classification of a failed run (see FfmpegDecoder.ts for
  * the flags and why).
  */
-import { SourceError } from '../core/errors.js';
+import { type ErrorCode, SourceError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { type ChildExit, describeExit } from './ChildProcessHandle.js';
-import type { FfmpegDecoderOptions } from './FfmpegDecoder.js';
+
+export interface FfmpegDecoderOptions {
+  /** Input options and the input itself, e.g. `['-rtsp_transport', 'tcp', '-i', url]` or `['-f','ivf','-i','pipe:0']`. */
+  inputArgs: readonly string[];
+  /** Bytes are written to ffmpeg's stdin with `write()`. */
+  stdin?: boolean;
+  /** Output width (default 640); even. */
+  width?: number;
+  /** Output height; when set the output is exactly width x height (fit + pad). Even. */
+  height?: number;
+  /** Sample the video at this many frames per second of video time. */
+  fps?: number;
+  /** Stamp frames with their presentation time (adds a showinfo filter). */
+  pts?: boolean;
+  /** When `start()` resolves: at spawn (default with stdin) or at the first frame (default otherwise). */
+  readyOn?: 'spawn' | 'frame';
+  /** Default 15000 ms. */
+  startTimeoutMs?: number;
+  stopTimeoutMs?: number;
+  /** Strings never to reveal (passwords in the input URL). */
+  secrets?: readonly string[];
+  ffmpegPath?: string;
+  logger?: Logger;
+}
 
 /** The full ffmpeg argument list for these options (exported for tests). */
 export function buildDecoderArgs(opts: FfmpegDecoderOptions): string[] {
@@ -62,7 +86,7 @@ export function decoderExitError(info: ChildExit, what = 'ffmpeg'): SourceError 
   );
   const last = tail.slice(-2).join(' | ');
   const text = info.stderrTail.join('\n');
-  let code = 'SOURCE_DECODE_FAILED';
+  let code: ErrorCode = 'SOURCE_DECODE_FAILED';
   if (/No such file or directory/i.test(text)) code = 'SOURCE_NOT_FOUND';
   else if (/Connection refused|Connection timed out|timed out|Network is unreachable|No route to host/i.test(text))
     code = 'SOURCE_UNREACHABLE';

@@ -61,7 +61,7 @@ export interface FrameAnalyzerOptions {
 /** How often a track's mask score is refreshed (a track without one gets one on its first detection frame). */
 export const MASK_INTERVAL_MS = 1000;
 
-/** A face on an analysed frame: this frame's scores, and its track's smoothed label and mask. */
+/** A face on an analyzed frame: this frame's scores, and its track's smoothed label and mask. */
 export interface TrackedFaceRecord extends FaceAnalysis {
   /** The track's id once it is announced (`face.new`), else null. */
   trackId: string | null;
@@ -101,7 +101,7 @@ export class FrameAnalyzer {
   }
 
   /**
-   * Analyses the stream's next frame. `detections` may be passed when the caller started this frame's detection
+   * Analyzes the stream's next frame. `detections` may be passed when the caller started this frame's detection
    * ahead (only when detection is due on every frame).
    */
   async step(frame: Frame, detections?: Promise<FaceBox[]>): Promise<FrameResult> {

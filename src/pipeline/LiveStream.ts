@@ -14,7 +14,7 @@ export interface LiveStreamDeps {
   analysis: Readonly<Config['analysis']>;
   tracking?: Config['tracking'];
   bus: EventBus;
-  /** Told the frame-to-event latency of every analysed frame (for metrics). */
+  /** Told the frame-to-event latency of every analyzed frame (for metrics). */
   onFrameToEvent?: (seconds: number) => void;
   logger: Logger;
 }
@@ -23,27 +23,27 @@ export interface StreamInfo {
   name: string;
   kind: Source['kind'];
   state: SourceState;
-  /** Analysed frames per second over the last few seconds. */
+  /** Analyzed frames per second over the last few seconds. */
   fps: number;
   faces: number;
   url?: string;
 }
 
-/** The latest analysed frame and what was seen on it (for snapshots). */
-export interface AnalysedFrame {
+/** The latest analyzed frame and what was seen on it (for snapshots). */
+export interface AnalyzedFrame {
   frame: Frame;
   faces: TrackedFace[];
 }
 
 export interface LiveStreamEvents {
-  /** A frame was analysed (its faces and events; the events are on the bus already). */
-  analysed: (result: FrameResult) => void;
+  /** A frame was analyzed (its faces and events; the events are on the bus already). */
+  analyzed: (result: FrameResult) => void;
 }
 
 /**
  * One stream under live analysis, the per-stream scheduler: takes the newest frame of its source at `analysis.fps`,
  * runs it through the stream's frame step (`FrameAnalyzer`) and publishes the face events. At most one frame per
- * stream is in flight, so under overload every stream keeps its turn in the pool's FIFO queue, its analysed rate
+ * stream is in flight, so under overload every stream keeps its turn in the pool's FIFO queue, its analyzed rate
  * drops, and nothing queues up.
  */
 export class LiveStream extends TypedEmitter<LiveStreamEvents> {
@@ -59,7 +59,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   #busy = false;
   #analyzed = 0;
   #busySkips = 0;
-  #latest: AnalysedFrame | undefined;
+  #latest: AnalyzedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
 
   constructor(id: string, name: string, source: Source, deps: LiveStreamDeps, url?: string) {
@@ -83,7 +83,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     return this.#lifecycle.closed;
   }
 
-  get latest(): AnalysedFrame | undefined {
+  get latest(): AnalyzedFrame | undefined {
     return this.#latest;
   }
 
@@ -125,14 +125,14 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     const frame = this.source.takeFrame();
     if (!frame) return;
     this.#busy = true;
-    this.#current = this.#analyse(frame)
+    this.#current = this.#analyze(frame)
       .catch((err) => this.#deps.logger.warn({ err, stream: this.id }, 'frame analysis failed'))
       .finally(() => {
         this.#busy = false;
       });
   }
 
-  async #analyse(frame: Frame): Promise<void> {
+  async #analyze(frame: Frame): Promise<void> {
     const result = await this.#analyzer.step(frame);
     if (this.closed) return;
     for (const event of result.events) this.#publish(event);
@@ -140,7 +140,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.#recent.push(Date.now());
     this.#latest = { frame, faces: this.#analyzer.decider.visible() };
     this.#deps.onFrameToEvent?.(Math.max(0, Date.now() - frame.ts) / 1000);
-    this.emit('analysed', result);
+    this.emit('analyzed', result);
   }
 
   #publish(event: BusEvent): void {

@@ -47,7 +47,7 @@ export class Metrics {
       });
     perStream('emostream_frames_received_total', 'Frames decoded from each stream', (s) => s.received);
     perStream('emostream_frames_dropped_total', 'Frames dropped (slot overwritten or stream busy)', (s) => s.dropped);
-    perStream('emostream_frames_analyzed_total', 'Frames analysed per stream', (s) => s.analyzed);
+    perStream('emostream_frames_analyzed_total', 'Frames analyzed per stream', (s) => s.analyzed);
     this.#inference = new Histogram({
       name: 'emostream_inference_seconds',
       help: 'Inference latency per request (detect: one frame; classify: one batch of crops; mask: the due faces of one frame)',

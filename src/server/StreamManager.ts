@@ -141,7 +141,7 @@ export class StreamManager {
 
   async snapshot(id: string): Promise<Buffer> {
     const latest = this.#get(id).latest;
-    if (!latest) throw new AppError('NOT_FOUND', `stream ${id} has no analysed frame yet`);
+    if (!latest) throw new AppError('NOT_FOUND', `stream ${id} has no analyzed frame yet`);
     return renderSnapshot(latest);
   }
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server } from 'node:http';
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../core/config.js';
-import { AppError, errorCode, errorMessage } from '../core/errors.js';
-import { type Auth, AuthError, type Role } from './auth.js';
+import { AppError, errorCode, errorMessage, httpStatus } from '../core/errors.js';
+import type { Auth, Role } from './auth.js';
 
 /**
  * Stands between the HTTP server's `upgrade` event and the WebSocket endpoints: checks the path, the Origin and
@@ -11,7 +11,7 @@ import { type Auth, AuthError, type Role } from './auth.js';
  * attach to as if it were the server). A refused upgrade gets an HTTP error with a JSON body and a closed socket.
  */
 export class UpgradeGate {
-  readonly #routes = new Map<string, { role: Role; emitter: EventEmitter; admit?: () => AppError | undefined }>();
+  readonly #routes = new Map<string, { role: Role; emitter: EventEmitter }>();
   readonly #auth: Auth;
   readonly #allowedOrigins: readonly string[];
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#handle(req, socket, head);
@@ -22,13 +22,10 @@ export class UpgradeGate {
     this.#allowedOrigins = config.server.allowedOrigins;
   }
 
-  /**
-   * The emitter an endpoint should `attach()` to for `path`. `admit` may refuse an upgrade for a limit
-   * (returning the error to send).
-   */
-  route(path: string, role: Role, admit?: () => AppError | undefined): Server {
+  /** The emitter an endpoint should `attach()` to for `path`. */
+  route(path: string, role: Role): Server {
     const emitter = new EventEmitter();
-    this.#routes.set(path, { role, emitter, admit });
+    this.#routes.set(path, { role, emitter });
     return emitter as unknown as Server;
   }
 
@@ -45,20 +42,17 @@ export class UpgradeGate {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const route = this.#routes.get(path);
     try {
-      if (!route) throw new HttpRefusal(404, new AppError('NOT_FOUND', `no WebSocket endpoint at ${path}`));
+      if (!route) throw new AppError('NOT_FOUND', `no WebSocket endpoint at ${path}`);
       if (!this.#originAllowed(req)) {
-        throw new HttpRefusal(403, new AppError('ORIGIN_FORBIDDEN', `origin ${req.headers.origin} is not allowed`));
+        throw new AppError('ORIGIN_FORBIDDEN', `origin ${req.headers.origin} is not allowed`);
       }
       this.#auth.check(route.role, req);
-      const refusal = route.admit?.();
-      if (refusal) throw new HttpRefusal(503, refusal);
       route.emitter.emit('upgrade', req, socket, head);
     } catch (err) {
-      const status = err instanceof HttpRefusal ? err.status : err instanceof AuthError ? err.status : 500;
-      const inner = err instanceof HttpRefusal ? err.error : err;
-      const body = JSON.stringify({ error: { code: errorCode(inner), message: errorMessage(inner) } });
+      const status = httpStatus(errorCode(err));
+      const body = JSON.stringify({ error: { code: errorCode(err), message: errorMessage(err) } });
       socket.end(
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     }
@@ -75,20 +69,3 @@ export class UpgradeGate {
     }
   }
 }
-
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: AppError,
-  ) {
-    super(error.message);
-  }
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};

@@ -16,12 +16,10 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Refused requests: 401 when no token was given, 403 when a wrong one was. */
+/** Refused requests: `AUTH_REQUIRED` (401) when no token was given, `AUTH_FORBIDDEN` (403) when a wrong one was. */
 export class AuthError extends AppError {
-  readonly status: 401 | 403;
-  constructor(status: 401 | 403, role: Role) {
-    super(status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', `${role} needs a valid token`);
-    this.status = status;
+  constructor(code: 'AUTH_REQUIRED' | 'AUTH_FORBIDDEN', role: Role) {
+    super(code, `${role} needs a valid token`);
   }
 }
 
@@ -63,11 +61,11 @@ export class Auth {
     const given = tokenOf(req);
     if (given === undefined) {
       this.refused[role]++;
-      throw new AuthError(401, role);
+      throw new AuthError('AUTH_REQUIRED', role);
     }
     if (!timingSafeEqual(digest(given), expected)) {
       this.refused[role]++;
-      throw new AuthError(403, role);
+      throw new AuthError('AUTH_FORBIDDEN', role);
     }
   }
 }

@@ -2,10 +2,10 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Config } from '../core/config.js';
-import { AppError, errorCode, errorMessage, InputError } from '../core/errors.js';
+import { AppError, errorCode, errorMessage, httpStatus, InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { FaceAnalysis, RgbImage } from '../core/types.js';
-import { type Auth, AuthError, type Role } from './auth.js';
+import type { Auth, Role } from './auth.js';
 import type { Metrics } from './Metrics.js';
 import type { StreamManager } from './StreamManager.js';
 
@@ -14,27 +14,13 @@ export interface RouteDeps {
   auth: Auth;
   streams: StreamManager;
   metrics: Metrics;
-  /** Decodes and analyses one uploaded image. */
+  /** Decodes and analyzes one uploaded image. */
   analyzeImage(bytes: Uint8Array): Promise<{ image: RgbImage; faces: FaceAnalysis[] }>;
   health(): Promise<Record<string, unknown>>;
   /** Folder of the built web client (index.html and its assets). */
   webClientDir: string;
   logger: Logger;
 }
-
-const STATUS: Record<string, number> = {
-  BAD_ARGUMENT: 400,
-  BAD_JSON: 400,
-  BAD_URL: 400,
-  IMAGE_UNREADABLE: 400,
-  NOT_FOUND: 404,
-  STREAM_NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  BODY_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  LIMIT_STREAMS: 429,
-  NAME_TAKEN: 409,
-};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,8 +39,7 @@ export function createRequestHandler(deps: RouteDeps) {
     try {
       await route(deps, req, res);
     } catch (err) {
-      const status =
-        err instanceof AuthError ? err.status : (STATUS[errorCode(err)] ?? (err instanceof AppError ? 400 : 500));
+      const status = httpStatus(errorCode(err));
       if (status >= 500) deps.logger.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) sendJson(res, status, { error: { code: errorCode(err), message: errorMessage(err) } });
       else res.destroy();

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { AnalysedFrame } from '../pipeline/LiveStream.js';
+import type { AnalyzedFrame } from '../pipeline/LiveStream.js';
 
 const COLOURS: Record<string, string> = {
   angry: '#e53935',
@@ -15,8 +15,8 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The analysed frame as a JPEG with each face's box, track id and smoothed label drawn on it. */
-export async function renderSnapshot({ frame, faces }: AnalysedFrame): Promise<Buffer> {
+/** The analyzed frame as a JPEG with each face's box, track id and smoothed label drawn on it. */
+export async function renderSnapshot({ frame, faces }: AnalyzedFrame): Promise<Buffer> {
   const stroke = Math.max(2, Math.round(frame.width / 320));
   const font = Math.max(12, Math.round(frame.width / 40));
   const shapes = faces.map((f) => {

@@ -38,7 +38,7 @@ interface TrackState {
 /**
  * One stream's faces over time: the tracker decides which box is whom, a smoother per track turns raw emotion
  * scores into a steady label, and this turns both into the events of INTERFACES.md (`face.new` when a track is
- * confirmed, `face.update` per analysed frame (the bus limits their rate), `face.emotion` on a smoothed label change,
+ * confirmed, `face.update` per analyzed frame (the bus limits their rate), `face.emotion` on a smoothed label change,
  * `face.end` with the track's summary).
  */
 export class FaceEventDecider {

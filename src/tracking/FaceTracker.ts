@@ -20,7 +20,7 @@ export interface TrackerOptions {
   minMisses: number;
   /**
    * A detection whose height differs from the track's predicted height by more than this factor is not a match,
-   * whatever the IoU: a face does not grow or shrink by half between two analysed frames, but at a shot cut a
+   * whatever the IoU: a face does not grow or shrink by half between two analyzed frames, but at a shot cut a
    * different face often overlaps the old box (docs/tracking.md).
    */
   maxSizeRatio: number;
@@ -55,7 +55,7 @@ export interface Track {
 }
 
 export interface TrackerStep {
-  /** Tracks to analyse on this frame: confirmed and tentative (not lost), with their current boxes. */
+  /** Tracks to analyze on this frame: confirmed and tentative (not lost), with their current boxes. */
   active: Track[];
   /** Tracks confirmed on this step. */
   confirmed: Track[];

@@ -111,7 +111,7 @@ describe('one analysis path', () => {
     });
     const live: TrackedFaceRecord[][] = [];
     const done = new Promise<void>((resolve) => {
-      stream.on('analysed', (result) => {
+      stream.on('analyzed', (result) => {
         live[result.frame.seq] = result.faces;
         if (live.filter(Boolean).length === FRAMES) resolve();
       });

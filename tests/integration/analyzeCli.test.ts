@@ -21,7 +21,7 @@ function run(args: string[]) {
 }
 
 describe('emostream analyze (the built CLI)', () => {
-  it('analyses images and a video, reports a corrupt file on stderr, and keeps going', () => {
+  it('analyzes images and a video, reports a corrupt file on stderr, and keeps going', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'emostream-analyze-'));
     const happy = sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg');
     const truncated = join(tmp, 'truncated.jpg');

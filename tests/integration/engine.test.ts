@@ -184,7 +184,7 @@ describe('inference engine on real faces', () => {
     await Promise.all(analyzers.map((a) => a(frame)));
     const before = await pool.numTensors();
     let faces = 0;
-    // 125 rounds x 2 analysers x (detect + classify) = 500 inferences.
+    // 125 rounds x 2 analyzers x (detect + classify) = 500 inferences.
     for (let i = 0; i < 125; i++) {
       const results = await Promise.all(analyzers.map((a) => a(frame)));
       faces += results.reduce((n, r) => n + r.length, 0);

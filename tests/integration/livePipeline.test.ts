@@ -74,7 +74,7 @@ describe('live pipeline on real video', () => {
     }
   });
 
-  it('four looped streams at once: all analysed fairly, memory and tensors flat', async () => {
+  it('four looped streams at once: all analyzed fairly, memory and tensors flat', async () => {
     const s = await startServer({
       files: { allowDir: `${SHARED_DATA}/video` },
       analysis: { fps: 5 },
@@ -96,16 +96,16 @@ describe('live pipeline on real video', () => {
       }
       const after = { tensors: (await health()).tensors, heap: getHeapStatistics().used_heap_size };
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      const analysed = ids.map((id) => {
+      const analyzed = ids.map((id) => {
         const m = new RegExp(`emostream_frames_analyzed_total\\{stream="${id}",kind="file"\\} (\\d+)`).exec(metrics);
         return Number(m?.[1] ?? 0);
       });
       console.log(
-        `analysed per stream over ~75 s: ${analysed.join(', ')}; heap ${Math.round(before.heap / 1e6)} -> ${Math.round(after.heap / 1e6)} MB; tensors ${before.tensors} -> ${after.tensors}`,
+        `analyzed per stream over ~75 s: ${analyzed.join(', ')}; heap ${Math.round(before.heap / 1e6)} -> ${Math.round(after.heap / 1e6)} MB; tensors ${before.tensors} -> ${after.tensors}`,
       );
-      expect(Math.min(...analysed)).toBeGreaterThan(20);
+      expect(Math.min(...analyzed)).toBeGreaterThan(20);
       // No stream starves (the 1080p ones cost more to decode, so they may get somewhat fewer).
-      expect(Math.min(...analysed)).toBeGreaterThanOrEqual(0.5 * Math.max(...analysed));
+      expect(Math.min(...analyzed)).toBeGreaterThanOrEqual(0.5 * Math.max(...analyzed));
       expect(after.tensors).toEqual(before.tensors);
       // Flat: the heap's later samples are not trending above the earlier ones (allowing GC noise).
       const firstHalf = heapSamples.slice(0, 6).sort((a, b) => a - b)[3] as number;

@@ -36,7 +36,7 @@ describe('emostream serve: HTTP API', () => {
     expect(metrics).toContain('# TYPE emostream_inference_seconds histogram');
   });
 
-  it('analyses an uploaded image, and refuses bad uploads with stable codes', async () => {
+  it('analyzes an uploaded image, and refuses bad uploads with stable codes', async () => {
     const jpeg = readFileSync(sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg'));
     const ok = await api('/api/analyze', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
     expect(ok.status).toBe(200);

@@ -9,7 +9,7 @@ const CHART_W = LABELS.length * (BAR_W + BAR_GAP) - BAR_GAP;
 
 /**
  * Draws face boxes, their smoothed label and a bar chart of the seven scores on a canvas laid over a picture
- * (a <video> or an <img>). The canvas is sized to the element in device pixels; boxes come in the analysed frame's
+ * (a <video> or an <img>). The canvas is sized to the element in device pixels; boxes come in the analyzed frame's
  * pixel space and are mapped onto the part of the element the picture fills (object-fit: contain).
  */
 export class OverlayRenderer {

@@ -105,7 +105,7 @@ export class WatchPanel {
       this.#objectUrl = url;
       const { naturalWidth: w, naturalHeight: h } = this.#img;
       if (w > 0 && h > 0) this.#img.parentElement?.style.setProperty('aspect-ratio', `${w} / ${h}`);
-      this.#img.alt = `Latest analysed frame of ${stream.name}, with face boxes and labels`;
+      this.#img.alt = `Latest analyzed frame of ${stream.name}, with face boxes and labels`;
       this.#section.dataset.snapshots = String(++this.#snapshots);
       this.#snapStatus.textContent = `Snapshot ${new Date().toLocaleTimeString()}`;
     } catch (err) {

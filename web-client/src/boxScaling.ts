@@ -21,7 +21,7 @@ export function containRect(srcW: number, srcH: number, boxW: number, boxH: numb
 }
 
 /**
- * Maps a box given in the pixel space of the analysed frame (`frame`, as sent with every event) onto the displayed
+ * Maps a box given in the pixel space of the analyzed frame (`frame`, as sent with every event) onto the displayed
  * picture (`shown`, e.g. from containRect). The server scales every source to a fixed frame size, which may not keep
  * the camera's aspect ratio, so x and y scale independently. The result is clipped to the picture.
  */

@@ -109,13 +109,13 @@ export async function bench(options: BenchOptions): Promise<void> {
       await Promise.all(frames.slice(0, workers).map((f) => analyzeImage(f, engine))); // warm-up
       let faces = 0;
       let next = 0;
-      let analysed = 0;
+      let analyzed = 0;
       const deadline = performance.now() + options.seconds * 1000;
       const t0 = performance.now();
       const lane = async () => {
         while (performance.now() < deadline) {
           const frame = frames[next++ % frames.length] as RgbImage;
-          analysed++;
+          analyzed++;
           // Not `faces += await ...`: that reads `faces` before the await and loses the other lanes' counts.
           const found = (await analyzeImage(frame, engine)).length;
           faces += found;
@@ -125,7 +125,7 @@ export async function bench(options: BenchOptions): Promise<void> {
       const rate = faces / ((performance.now() - t0) / 1000);
       rates.push(rate);
       out(
-        `pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + human, whole frames, ${analysed} frames)`,
+        `pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + human, whole frames, ${analyzed} frames)`,
       );
     } finally {
       await engine.batcher.close();

@@ -48,7 +48,7 @@ async function metricTotal(url: string, name: string): Promise<Map<string, numbe
   return out;
 }
 
-/** One run: N looped 640x480 streams at 5 fps for `seconds`; analysed fps per stream and frame-to-event latency. */
+/** One run: N looped 640x480 streams at 5 fps for `seconds`; analyzed fps per stream and frame-to-event latency. */
 async function runStreams(
   n: number,
   seconds: number,
@@ -120,8 +120,8 @@ async function runNaive(video: string, seconds: number, detector: 'ssd' | 'tiny'
 }
 
 /**
- * `npm run bench:live`: the most 5 fps streams this machine analyses with p95 frame-to-event latency under 250 ms,
- * the analysed frames per second at saturation, and the naive baseline measured in the same run.
+ * `npm run bench:live`: the most 5 fps streams this machine analyzes with p95 frame-to-event latency under 250 ms,
+ * the analyzed frames per second at saturation, and the naive baseline measured in the same run.
  */
 export async function benchLive(options: BenchLiveOptions): Promise<void> {
   const { out } = options;
@@ -129,7 +129,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
   try {
     const names = prepareVideos(options.videos, videoDir);
     out(
-      `sources: ${options.videos.map((v) => basename(v)).join(', ')} as 640x480 H264, looped, analysed at 5 fps each; mask model: ${options.maskModel ?? 'none'}`,
+      `sources: ${options.videos.map((v) => basename(v)).join(', ')} as 640x480 H264, looped, analyzed at 5 fps each; mask model: ${options.maskModel ?? 'none'}`,
     );
     let best = 0;
     let saturated = 0;

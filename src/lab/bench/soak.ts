@@ -6,7 +6,7 @@ import { createLogger } from '../../core/logger.js';
 import { Server } from '../../server/Server.js';
 
 /**
- * `npm run soak`: N looped real videos analysed for M minutes in one in-process server; prints heap, RSS and live
+ * `npm run soak`: N looped real videos analyzed for M minutes in one in-process server; prints heap, RSS and live
  * tensors per worker every `every` seconds, then the growth between the first and the last third of the run.
  */
 export async function soak(opts: {
@@ -51,7 +51,7 @@ export async function soak(opts: {
       );
     }
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const analysed = [...metrics.matchAll(/^emostream_frames_analyzed_total\{[^}]*\} (\d+)/gm)].map((m) =>
+    const analyzed = [...metrics.matchAll(/^emostream_frames_analyzed_total\{[^}]*\} (\d+)/gm)].map((m) =>
       Number(m[1]),
     );
     const third = Math.max(1, Math.floor(samples.length / 3));
@@ -59,7 +59,7 @@ export async function soak(opts: {
     const first = samples.slice(0, third);
     const last = samples.slice(-third);
     opts.out(
-      `streams=${opts.streams} minutes=${opts.minutes} analysed_per_stream=${analysed.join(',')} ` +
+      `streams=${opts.streams} minutes=${opts.minutes} analysed_per_stream=${analyzed.join(',')} ` +
         `heap_growth_mb=${((mean(last.map((s) => s.heap)) - mean(first.map((s) => s.heap))) / 1e6).toFixed(1)} ` +
         `rss_growth_mb=${((mean(last.map((s) => s.rss)) - mean(first.map((s) => s.rss))) / 1e6).toFixed(1)} ` +
         `tensors_first=${first[0]?.tensors.join('/')} tensors_last=${samples.at(-1)?.tensors.join('/')}`,

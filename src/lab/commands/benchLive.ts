@@ -10,8 +10,8 @@ export const benchLiveCommand = defineCommand(
     name: 'bench-live',
     synopsis: '[options]',
     description: [
-      'Live pipeline capacity: 1, 2, ... looped 640x480 streams analysed at 5 fps each in one in-process server; per',
-      'step the analysed frames per second and the p50/p95 frame-to-event latency, then the most streams held at 5 fps',
+      'Live pipeline capacity: 1, 2, ... looped 640x480 streams analyzed at 5 fps each in one in-process server; per',
+      'step the analyzed frames per second and the p50/p95 frame-to-event latency, then the most streams held at 5 fps',
       'with p95 under 250 ms, the saturated rate, and the naive face-api loop in the same run (docs/performance.md).',
     ].join('\n'),
     options: {

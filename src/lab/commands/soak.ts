@@ -7,7 +7,7 @@ export const soakCommand = defineCommand(
     name: 'soak',
     synopsis: '[options]',
     description: [
-      'N looped videos analysed for M minutes in one in-process server; heap, RSS and live tensors per worker every',
+      'N looped videos analyzed for M minutes in one in-process server; heap, RSS and live tensors per worker every',
       '15 s, then their growth between the first and the last third of the run (docs/performance.md).',
     ].join('\n'),
     options: {

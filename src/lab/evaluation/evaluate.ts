@@ -8,7 +8,7 @@ import { confusionMatrixPng } from './charts.js';
 import { type ClassificationReport, classificationReport } from './classificationMetrics.js';
 import { type ClassifyFn, imageClassifier, largestFace } from './emotionClassifiers.js';
 import { readLabelledImages } from './labelledImages.js';
-import { progressBar } from './progressBar.js';
+import { ProgressBar } from '../ProgressBar.js';
 
 export interface EvaluateOptions {
   dataDir: string;
@@ -47,7 +47,8 @@ export async function evaluate(pool: InferencePool | undefined, options: Evaluat
   const classify = options.classify ?? imageClassifier(required(pool), options.model, options.tta);
   const batchSize = options.batchSize ?? 64;
   const predictions: (EmotionLabel | null)[] = new Array(set.images.length).fill(null);
-  const bar = progressBar(set.images.length, `evaluate ${options.model}`);
+  const bar = new ProgressBar(process.stderr, `evaluate ${options.model}`);
+  const rate = () => `${(done / Math.max(0.001, (performance.now() - t0) / 1000)).toFixed(0)}/s`;
   const t0 = performance.now();
   let done = 0;
   const batches: Promise<void>[] = [];
@@ -63,7 +64,7 @@ export async function evaluate(pool: InferencePool | undefined, options: Evaluat
       predictions[start + i] = topLabel(probs[k] as Float32Array);
     });
     done += slice.length;
-    bar.update(done);
+    bar.update(done, set.images.length, rate());
   };
   // Two batches per worker in flight keeps every worker busy while the next batch decodes.
   for (let start = 0; start < set.images.length; start += batchSize) {
@@ -71,7 +72,7 @@ export async function evaluate(pool: InferencePool | undefined, options: Evaluat
     if (batches.length >= (options.concurrency ?? (pool?.size ?? 1) * 2)) await batches.shift();
   }
   await Promise.all(batches);
-  bar.done();
+  bar.line(done, set.images.length, rate());
   const seconds = (performance.now() - t0) / 1000;
   const report = classificationReport(
     set.images.map((im) => im.truth),

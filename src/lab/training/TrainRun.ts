@@ -10,7 +10,7 @@ import { concatSets, extraView, sampleImages, syntheticMaskSets } from './ExtraV
 import { DEFAULT_CACHE_DIR } from './FeatureCache.js';
 import { type ExtractOptions, extractFeatures } from './FeatureExtractor.js';
 import { classWeights, type EpochStats, type FeatureSet, predictHead, trainHead } from './HeadTrainer.js';
-import { ProgressBar } from './ProgressBar.js';
+import { ProgressBar } from '../ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from './SeededRandom.js';
 import { applyStandardise, foldStandardisation, standardise } from './Standardisation.js';
 import { SurgicalMask } from './SurgicalMask.js';

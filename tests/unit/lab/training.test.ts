@@ -7,7 +7,7 @@ import { sampleImages } from '../../../src/lab/training/ExtraViews.js';
 import { FeatureCache, imageKey } from '../../../src/lab/training/FeatureCache.js';
 import { degrade } from '../../../src/lab/training/FeatureExtractor.js';
 import { classWeights } from '../../../src/lab/training/HeadTrainer.js';
-import { render } from '../../../src/lab/training/ProgressBar.js';
+import { render } from '../../../src/lab/ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from '../../../src/lab/training/SeededRandom.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'emostream-training-'));

@@ -38,7 +38,7 @@ describe('scaleBox', () => {
     expect(scaleBox({ x: 0, y: 0, w: 64, h: 48 }, { w: 640, h: 480 }, shown)).toEqual({ x: 180, y: 0, w: 64, h: 48 });
   });
 
-  it('scales x and y independently when the analysed frame has another aspect than the video', () => {
+  it('scales x and y independently when the analyzed frame has another aspect than the video', () => {
     // Server frames 640x360 from a 640x480 camera shown at 640x480: y stretches by 480/360.
     const shown = containRect(640, 480, 640, 480);
     const b = scaleBox({ x: 320, y: 180, w: 64, h: 36 }, { w: 640, h: 360 }, shown);
