@@ -4,11 +4,11 @@ import { type EmotionLabel, topLabel } from '../../core/labels.js';
 import type { RgbImage } from '../../core/types.js';
 import type { InferencePool } from '../../inference/InferencePool.js';
 import { decodeImage } from '../../media/imageFile.js';
+import { ProgressBar } from '../ProgressBar.js';
 import { confusionMatrixPng } from './charts.js';
 import { type ClassificationReport, classificationReport } from './classificationMetrics.js';
 import { type ClassifyFn, imageClassifier, largestFace } from './emotionClassifiers.js';
 import { readLabelledImages } from './labelledImages.js';
-import { ProgressBar } from '../ProgressBar.js';
 
 export interface EvaluateOptions {
   dataDir: string;

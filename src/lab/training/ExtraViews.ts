@@ -1,9 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Backbone } from '../../inference/Backbone.js';
+import { ProgressBar } from '../ProgressBar.js';
 import { type ExtractOptions, extractFeatures } from './FeatureExtractor.js';
 import type { FeatureSet } from './HeadTrainer.js';
-import { ProgressBar } from '../ProgressBar.js';
 import type { SeededRandom } from './SeededRandom.js';
 import type { SurgicalMask } from './SurgicalMask.js';
 import { IMAGE_EXT } from './TrainingSet.js';

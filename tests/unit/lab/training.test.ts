@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mirrorBatch } from '../../../src/inference/HeadModel.js';
+import { render } from '../../../src/lab/ProgressBar.js';
 import { sampleImages } from '../../../src/lab/training/ExtraViews.js';
 import { FeatureCache, imageKey } from '../../../src/lab/training/FeatureCache.js';
 import { degrade } from '../../../src/lab/training/FeatureExtractor.js';
 import { classWeights } from '../../../src/lab/training/HeadTrainer.js';
-import { render } from '../../../src/lab/ProgressBar.js';
 import { SeededRandom, stratifiedSplit } from '../../../src/lab/training/SeededRandom.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'emostream-training-'));
