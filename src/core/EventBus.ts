@@ -1,5 +1,5 @@
 /**
- * The one event bus (ARCHITECTURE.md §4): the pipeline publishes, every sink (WebSocket subscribers, later MQTT and
+ * The one event bus (docs/architecture.md): the pipeline publishes, every sink (WebSocket subscribers, later MQTT and
  * files) receives what its filter selects. Pure and synchronous: no I/O, no timers. A sink that throws never breaks
  * the publisher or the other sinks; its error is counted and handed to `onSinkError`.
  *

@@ -1,5 +1,5 @@
 /**
- * "At most a few `face.update`s per second per track" (INTERFACES.md): lets an update through when at least
+ * "At most a few `face.update`s per second per track" (docs/interfaces.md): lets an update through when at least
  * `1000 / maxPerSecond` ms of event time (`ts`, the capture time) passed since the last one let through for the
  * same track. Event time, not wall time, so a replayed file behaves like a live camera and tests are exact.
  * Pure: no timers, no I/O. Memory is bounded: a track is forgotten at `forget(trackId)` (its `face.end`) and the

@@ -95,6 +95,43 @@ const auth = z
   })
   .strict();
 
+/** The face tracker's settings (ByteTrack-style, docs/tracking.md); defaults in `TRACKER_DEFAULTS`. */
+const trackerSchema = z.object({
+  /** Detections at or above this score are "high": they may start tracks (first association round). */
+  highScore: z.number().min(0).max(1),
+  /** Detections between this and `highScore` only extend existing tracks (ByteTrack's second round). */
+  lowScore: z.number().min(0).max(1),
+  /** Least IoU for a match in the first round (high-score detections, all live tracks). */
+  matchIou: z.number().min(0).max(1),
+  /** Least IoU for a match in the second round (low-score detections, confirmed tracks). */
+  lowMatchIou: z.number().min(0).max(1),
+  /** Detector hits before a tentative track is confirmed. */
+  minHits: z.number().int().min(1).max(30),
+  /** A confirmed track not seen by the detector for this long ends. */
+  maxLostMs: z.number().int().min(0),
+  /** ...and only after this many detections in a row missed it (so an overloaded, slow stream keeps its ids). */
+  minMisses: z.number().int().min(1).max(100),
+  /**
+   * A detection whose height differs from the track's predicted height by more than this factor is not a match,
+   * whatever the IoU: a face does not grow or shrink by half between two analyzed frames, but at a shot cut a
+   * different face often overlaps the old box (docs/tracking.md).
+   */
+  maxSizeRatio: z.number().min(1),
+});
+
+/** The emotion smoother's settings (docs/tracking.md); defaults in `SMOOTHER_DEFAULTS`. */
+const smootherSchema = z.object({
+  /** Time constant of the moving average, ms: a step change reaches 63% after `tauMs`, at any frame rate. */
+  tauMs: z.number().positive(),
+  /** The new label must lead the current one by this much (in smoothed probability)... */
+  margin: z.number().min(0).max(1),
+  /** ...for at least this long before the label changes. */
+  minHoldMs: z.number().int().min(0),
+});
+
+export type TrackerOptions = z.infer<typeof trackerSchema>;
+export type SmootherOptions = z.infer<typeof smootherSchema>;
+
 const camera = z
   .object({
     name: z.string().min(1).max(100),
@@ -120,23 +157,7 @@ export const configSchema = z
       .strict()
       .default({ iceServers: [] }),
     /** Tracker and smoother settings (docs/tracking.md); unset ones keep their measured defaults. */
-    tracking: z
-      .object({
-        highScore: z.number().min(0).max(1),
-        lowScore: z.number().min(0).max(1),
-        matchIou: z.number().min(0).max(1),
-        lowMatchIou: z.number().min(0).max(1),
-        minHits: z.number().int().min(1).max(30),
-        maxLostMs: z.number().int().min(0),
-        minMisses: z.number().int().min(1).max(100),
-        maxSizeRatio: z.number().min(1),
-        tauMs: z.number().positive(),
-        margin: z.number().min(0).max(1),
-        minHoldMs: z.number().int().min(0),
-      })
-      .partial()
-      .strict()
-      .default({}),
+    tracking: trackerSchema.extend(smootherSchema.shape).partial().strict().default({}),
     cameras: z.array(camera).default([]),
   })
   .strict();

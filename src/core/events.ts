@@ -1,5 +1,5 @@
 /**
- * The event protocol of `/events` (INTERFACES.md): zod schemas, a discriminated union on `type`, and the
+ * The event protocol of `/events` (docs/interfaces.md): zod schemas, a discriminated union on `type`, and the
  * TypeScript types inferred from them. Shared by the pipeline (which builds events), the event bus, the WebSocket
  * server and the web client (type-only import). Documented for users in docs/events.md.
  */
@@ -57,7 +57,7 @@ const streamId = z.string().min(1).max(128);
 const ts = z.number().nonnegative();
 const unit = z.number().min(-1).max(1);
 
-/** The fields every face event carries (INTERFACES.md). */
+/** The fields every face event carries (docs/interfaces.md). */
 const faceFields = {
   streamId,
   trackId: z.string().min(1).max(200),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 
 /**
- * The `/signal` WebSocket protocol (INTERFACES.md): a browser publishes a webcam by sending an SDP offer and gets an
+ * The `/signal` WebSocket protocol (docs/interfaces.md): a browser publishes a webcam by sending an SDP offer and gets an
  * answer with the id of the stream it created. Shared by the server and the web client (type-only import there).
  */
 

@@ -21,7 +21,7 @@ export interface SourceEvents {
 }
 
 /**
- * The contract every media source keeps (ARCHITECTURE.md §1): it turns one input into decoded RGB `Frame`s of a
+ * The contract every media source keeps (docs/architecture.md): it turns one input into decoded RGB `Frame`s of a
  * fixed size, keeps only the newest one, never blocks, and follows the lifecycle rule.
  */
 export interface Source {

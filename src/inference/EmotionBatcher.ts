@@ -34,7 +34,7 @@ export interface BatcherStats {
 /**
  * One batcher in front of the emotion model collects crops from every stream and sends them as one batch when it
  * holds `maxBatch` crops or the oldest has waited `maxWaitMs`. Each caller gets back its own rows, in order. On the
- * wasm backend batching buys no speed (FIELD-NOTES); it is there for GPU backends, so both limits are config.
+ * wasm backend batching buys no speed (docs/field-notes.md); it is there for GPU backends, so both limits are config.
  */
 export class EmotionBatcher {
   readonly model: string;

@@ -1,5 +1,5 @@
 /**
- * One child process under the lifecycle rule (ARCHITECTURE.md): `start()` races "ready" against "exited" against a
+ * One child process under the lifecycle rule (docs/architecture.md): `start()` races "ready" against "exited" against a
  * timeout; `stop()`/`close()` send SIGTERM, then SIGKILL after `stopTimeoutMs`; the last `stderrLines` lines of
  * stderr are kept (scrubbed of secrets) for error messages; a death we did not ask for is an `exit` event with
  * `expected: false`, the exit code and the stderr tail. The owner decides whether to restart.

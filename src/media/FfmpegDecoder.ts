@@ -17,7 +17,7 @@
  * the input's display aspect, rounded to even (`scale=W:trunc(ow/dar/2)*2`), and the decoder learns it from
  * ffmpeg's "Output #0" stream line before the first frame (stdout is buffered until then; no second probe run).
  *
- * Flags (FIELD-NOTES): `-threads 1 -flags low_delay` on the decoder (no frame of multithreading delay),
+ * Flags (docs/field-notes.md): `-threads 1 -flags low_delay` on the decoder (no frame of multithreading delay),
  * `-vsync passthrough` (no duplicated frames), never `-fflags nobuffer` (it drops the first keyframe on pipes).
  * `fps` adds an `fps=N` filter (N frames per second of video time). `pts: true` adds `showinfo` and stamps each frame
  * with its presentation time (`ptsMs`), read from ffmpeg's stderr.

@@ -63,7 +63,7 @@ const DEFAULT_BITRATE: BitrateFloor = {
  *
  * `WebRtcSource.create()` checks the offer (`BAD_SDP`, `NO_VIDEO`, `UNSUPPORTED_CODEC`), answers it (non-trickle:
  * ICE gathering completes first; the answer raises Chrome's bitrate floor) and returns the source in state
- * `starting`. RTP packets go through our own reorder buffer and frame assembly (FIELD-NOTES "Media stack") into
+ * `starting`. RTP packets go through our own reorder buffer and frame assembly (docs/field-notes.md, "Media",) into
  * ffmpeg's stdin (IVF for VP8, Annex-B + AUD for H264); PLIs are rate-limited and held until DTLS is up.
  * States: `starting` → `live` (frames) ⇄ `stalled` (no frames for `stallTimeoutMs`, or ICE disconnected) → `closed`.
  * Closing stops ffmpeg and the peer connection.

@@ -82,7 +82,7 @@ export interface BitrateFloor {
 
 /**
  * Adds Chrome's `x-google-{min,start,max}-bitrate` to every VP8/H264 payload type of the answer's video sections.
- * werift sends no REMB, so Chrome would stay at its 300 kbps start rate and fall to 320x240 (FIELD-NOTES 3).
+ * werift sends no REMB, so Chrome would stay at its 300 kbps start rate and fall to 320x240 (docs/field-notes.md 3).
  */
 export function raiseBitrateFloor(answerSdp: string, floor: BitrateFloor): string {
   const eol = answerSdp.includes('\r\n') ? '\r\n' : '\n';

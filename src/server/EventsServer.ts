@@ -1,5 +1,5 @@
 /**
- * The `/events` WebSocket endpoint (INTERFACES.md, docs/events.md): attaches to an existing `http.Server` (ws with
+ * The `/events` WebSocket endpoint (docs/interfaces.md, docs/events.md): attaches to an existing `http.Server` (ws with
  * `noServer`, answering `upgrade` for its path only, so `/signal` can live on the same server), subscribes once to
  * the event bus and fans every event out to the subscribers whose filter selects it, encoding each event once.
  *

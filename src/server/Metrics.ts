@@ -23,7 +23,7 @@ export interface MetricsSources {
 }
 
 /**
- * The Prometheus metrics of ARCHITECTURE.md ("metrics, not logs, for rates"), in one registry served as text at
+ * The Prometheus metrics of docs/architecture.md ("metrics, not logs, for rates"), in one registry served as text at
  * `/metrics`. Counters kept elsewhere are read when scraped; latencies and batch sizes are observed here.
  */
 export class Metrics {

@@ -26,7 +26,7 @@ const WEB_CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-
 
 /**
  * `emostream serve`: wires config, models, streams, events and HTTP together, and shuts down in the order of
- * ARCHITECTURE.md: stop accepting → close sources → drain the batcher → close subscribers → dispose models.
+ * docs/architecture.md: stop accepting → close sources → drain the batcher → close subscribers → dispose models.
  */
 export class Server {
   readonly config: Readonly<Config>;

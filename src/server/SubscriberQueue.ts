@@ -1,5 +1,5 @@
 /**
- * The bounded outbound queue of one `/events` subscriber (ARCHITECTURE.md §4: "a slow subscriber gets a bounded
+ * The bounded outbound queue of one `/events` subscriber (docs/architecture.md: "a slow subscriber gets a bounded
  * queue and loses the oldest updates (counted), never the server's memory").
  *
  * - While the socket's `bufferedAmount` is under `highWaterMarkBytes` and nothing waits, an event is sent at once.

@@ -33,7 +33,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** The HTTP side of INTERFACES.md: web client, REST API, health and metrics. Errors are `{error:{code,message}}`. */
+/** The HTTP side of docs/interfaces.md: web client, REST API, health and metrics. Errors are `{error:{code,message}}`. */
 export function createRequestHandler(deps: RouteDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {

@@ -52,7 +52,7 @@ interface Peer {
 const KNOWN_CODES = new Set<string>(SIGNAL_ERROR_CODES);
 
 /**
- * The `/signal` endpoint (INTERFACES.md). Attaches to an existing HTTP server through its `upgrade` event and only
+ * The `/signal` endpoint (docs/interfaces.md). Attaches to an existing HTTP server through its `upgrade` event and only
  * takes its own path, so the app can route `/events` elsewhere. Every inbound message is size-checked, parsed and
  * validated; a failure is answered with `{"type":"error",code,message}` and leaves the socket and its session as
  * they were. Closing the socket closes the session.

@@ -1,13 +1,7 @@
+import type { SmootherOptions } from '../core/config.js';
 import { EMOTION_LABELS, type EmotionLabel, NUM_EMOTIONS } from '../core/labels.js';
 
-export interface SmootherOptions {
-  /** Time constant of the moving average, ms: a step change reaches 63% after `tauMs`, at any frame rate. */
-  tauMs: number;
-  /** The new label must lead the current one by this much (in smoothed probability)... */
-  margin: number;
-  /** ...for at least this long before the label changes. */
-  minHoldMs: number;
-}
+export type { SmootherOptions };
 
 /** Defaults, measured on a recorded real-video sequence and on synthetic ones (docs/tracking.md). */
 export const SMOOTHER_DEFAULTS: Readonly<SmootherOptions> = Object.freeze({

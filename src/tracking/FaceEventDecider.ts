@@ -1,16 +1,10 @@
 import { valenceArousal } from '../core/affect.js';
+import type { Config, SmootherOptions } from '../core/config.js';
 import type { BusEvent } from '../core/events.js';
 import { maskRecord, round, roundBox, roundedScores } from '../core/faceRecord.js';
 import { EMOTION_LABELS, type EmotionLabel } from '../core/labels.js';
 import type { Box, FaceBox } from '../core/types.js';
-import {
-  EmotionSmoother,
-  FaceTracker,
-  SMOOTHER_DEFAULTS,
-  type SmootherOptions,
-  type Track,
-  type TrackerOptions,
-} from './index.js';
+import { EmotionSmoother, FaceTracker, SMOOTHER_DEFAULTS, type Track } from './index.js';
 
 /** A tracked face as shown on snapshots and overlays. */
 export interface TrackedFace {
@@ -37,7 +31,7 @@ interface TrackState {
 
 /**
  * One stream's faces over time: the tracker decides which box is whom, a smoother per track turns raw emotion
- * scores into a steady label, and this turns both into the events of INTERFACES.md (`face.new` when a track is
+ * scores into a steady label, and this turns both into the events of docs/interfaces.md (`face.new` when a track is
  * confirmed, `face.update` per analyzed frame (the bus limits their rate), `face.emotion` on a smoothed label change,
  * `face.end` with the track's summary).
  */
@@ -51,7 +45,7 @@ export class FaceEventDecider {
   #active: Track[] = [];
   #lostSinceDetection = false;
 
-  constructor(streamId: string, tracking: Partial<TrackerOptions & SmootherOptions> = {}) {
+  constructor(streamId: string, tracking: Config['tracking'] = {}) {
     this.#streamId = streamId;
     this.#tracker = new FaceTracker(streamId, tracking);
     this.#smoothing = tracking;

@@ -1,30 +1,8 @@
+import type { TrackerOptions } from '../core/config.js';
 import { iou } from '../core/geometry.js';
 import type { Box, FaceBox } from '../core/types.js';
 import { solveAssignment } from './hungarian.js';
 import { KalmanBoxFilter } from './KalmanBoxFilter.js';
-
-export interface TrackerOptions {
-  /** Detections at or above this score are "high": they may start tracks (first association round). */
-  highScore: number;
-  /** Detections between this and `highScore` only extend existing tracks (ByteTrack's second round). */
-  lowScore: number;
-  /** Least IoU for a match in the first round (high-score detections, all live tracks). */
-  matchIou: number;
-  /** Least IoU for a match in the second round (low-score detections, confirmed tracks). */
-  lowMatchIou: number;
-  /** Detector hits before a tentative track is confirmed. */
-  minHits: number;
-  /** A confirmed track not seen by the detector for this long ends. */
-  maxLostMs: number;
-  /** ...and only after this many detections in a row missed it (so an overloaded, slow stream keeps its ids). */
-  minMisses: number;
-  /**
-   * A detection whose height differs from the track's predicted height by more than this factor is not a match,
-   * whatever the IoU: a face does not grow or shrink by half between two analyzed frames, but at a shot cut a
-   * different face often overlaps the old box (docs/tracking.md).
-   */
-  maxSizeRatio: number;
-}
 
 /** Defaults, chosen on recorded and synthetic sequences (docs/tracking.md). */
 export const TRACKER_DEFAULTS: Readonly<TrackerOptions> = Object.freeze({
@@ -37,6 +15,8 @@ export const TRACKER_DEFAULTS: Readonly<TrackerOptions> = Object.freeze({
   minMisses: 2,
   maxSizeRatio: 1.5,
 });
+
+export type { TrackerOptions };
 
 export type TrackStatus = 'tentative' | 'confirmed' | 'lost';
 

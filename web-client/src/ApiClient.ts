@@ -1,6 +1,6 @@
 import type { StreamState } from '../../src/core/events.js';
 
-/** One row of `GET /api/streams` (INTERFACES.md). */
+/** One row of `GET /api/streams` (docs/interfaces.md). */
 export interface StreamInfo {
   id: string;
   name: string;

@@ -28,7 +28,7 @@ export interface FrameAssemblerStats {
 }
 
 /**
- * Our own RTP-to-frame assembly (FIELD-NOTES "Media stack" 1, 2, 4). Packets must come in sequence order (put a
+ * Our own RTP-to-frame assembly (docs/field-notes.md, "Media", 1, 2, 4). Packets must come in sequence order (put a
  * ReorderBuffer in front); the assembler:
  * - skips empty payloads (padding) but counts their sequence numbers;
  * - ends a frame on the marker bit (or when the timestamp changes without one);

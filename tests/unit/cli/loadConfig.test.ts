@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.server)).toBe(true);
   });
 
-  it('reads the INTERFACES.md example, with flags overriding the file', () => {
+  it('reads the docs/interfaces.md example, with flags overriding the file', () => {
     const path = file(`server: { host: 127.0.0.1, port: 8080 }
 models: { detector: blazeface, emotion: human }
 analysis: { fps: 5 }

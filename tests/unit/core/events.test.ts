@@ -9,7 +9,7 @@ import {
 } from '../../../src/core/events.js';
 import { EMOTION_LABELS } from '../../../src/core/labels.js';
 
-/** The example of INTERFACES.md's `/events` section, verbatim. */
+/** The example of docs/interfaces.md's `/events` section, verbatim. */
 const INTERFACES_EXAMPLE = `{ "type": "face.update", "streamId": "cam-1", "trackId": "cam-1/17", "ts": 1732233600123, "frameSeq": 4211,
   "frame": { "w": 640, "h": 480 },
   "box": { "x": 210, "y": 88, "w": 96, "h": 112 }, "detScore": 0.93,
@@ -27,7 +27,7 @@ function issuesOf(value: unknown): string[] {
 }
 
 describe('event schemas', () => {
-  it('accepts the INTERFACES.md example verbatim and keeps every field', () => {
+  it('accepts the docs/interfaces.md example verbatim and keeps every field', () => {
     const parsed = BusEventSchema.parse(JSON.parse(INTERFACES_EXAMPLE));
     expect(parsed).toEqual(JSON.parse(INTERFACES_EXAMPLE));
     expect(parsed.type).toBe('face.update');

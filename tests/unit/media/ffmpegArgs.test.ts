@@ -9,7 +9,7 @@ function argAfter(args: string[], flag: string): string | undefined {
 }
 
 describe('buildDecoderArgs', () => {
-  it('decodes with the FIELD-NOTES flags to raw RGB on stdout', () => {
+  it('decodes with the docs/field-notes.md flags to raw RGB on stdout', () => {
     const args = buildDecoderArgs({ inputArgs: ['-i', 'in.mp4'] });
     expect(argAfter(args, '-vsync')).toBe('passthrough');
     expect(argAfter(args, '-threads')).toBe('1');
