@@ -4,7 +4,6 @@ import { AppError } from '../../core/errors.js';
 import { EMOTION_LABELS } from '../../core/labels.js';
 import type { RgbImage } from '../../core/types.js';
 import { type Backbone, type BackboneName, loadBackbone } from '../../inference/Backbone.js';
-import { HEAD_FILES, saveHead } from '../../inference/HeadModel.js';
 import { ModelRunner } from '../../inference/ModelRunner.js';
 import { ProgressBar } from '../ProgressBar.js';
 import { concatSets, extraView, sampleImages, syntheticMaskSets } from './ExtraViews.js';
@@ -14,6 +13,7 @@ import { classWeights, type EpochStats, type FeatureSet, predictHead, trainHead 
 import { SeededRandom, stratifiedSplit } from './SeededRandom.js';
 import { applyStandardise, foldStandardisation, standardise } from './Standardisation.js';
 import { SurgicalMask } from './SurgicalMask.js';
+import { HEAD_FILES, saveHead } from './saveHead.js';
 import { writeTrainingCurve } from './TrainingCurve.js';
 import { applyFerPlusLabels, type LabelledImage, MASK_CLASSES, readFolderDataset } from './TrainingSet.js';
 
