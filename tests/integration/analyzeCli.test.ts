@@ -82,6 +82,35 @@ describe('emostream analyze (the built CLI)', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('answers --help: the command list, and each command its usage, options with defaults and an example', () => {
+    const top = run(['--help']);
+    expect(top.code).toBe(0);
+    const names = top.lines.flatMap((l) => /^ {2}([a-z-]+) {2,}/.exec(l)?.[1] ?? []);
+    expect(names).toEqual([
+      'serve',
+      'analyze',
+      'evaluate',
+      'bench-detect',
+      'explain',
+      'train',
+      'bench',
+      'bench-live',
+      'soak',
+    ]);
+    for (const name of names) {
+      const help = run([name, '--help']);
+      expect(help.code, name).toBe(0);
+      expect(help.lines[0], name).toMatch(new RegExp(`^usage: emostream ${name}`));
+      expect(help.lines, name).toContain('options:');
+      expect(
+        help.lines.some((l) => /^examples?:$/.test(l)),
+        name,
+      ).toBe(true);
+    }
+    expect(run(['analyze', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: fer-head\)/);
+    expect(run(['evaluate', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: fer-head\)/);
+  });
+
   it('uses the model it is asked for', () => {
     const happy = sharedPath('photos', 'single_face_emotion_labeled', 'surprise__faceapijs_surprised.jpg');
     const { code, lines } = run([
