@@ -38,6 +38,14 @@ export const manifestSchema = z
       .object({ minScore: z.number(), iouThreshold: z.number(), maxFaces: z.number().int().positive() })
       .strict()
       .optional(),
+    /**
+     * The model converted to ONNX for the onnx engine (docs/models.md, "ONNX"): the file, relative to the manifest's
+     * folder, and its provenance (the command that made it, a hash of every source file it read).
+     */
+    onnx: z
+      .object({ file: z.string().min(1), convertedBy: z.string().min(1), sourceSha256: z.string().length(64) })
+      .strict()
+      .optional(),
     /** Free-form, for trained heads: backbones, training data, seed, metrics. */
     training: z.record(z.string(), z.unknown()).optional(),
     backbones: z.array(z.string()).optional(),
