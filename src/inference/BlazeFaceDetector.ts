@@ -35,14 +35,12 @@ export class BlazeFaceDetector implements FaceDetector {
   }
 
   async detect(image: RgbImage, minScore = this.#defaults.minScore): Promise<FaceBox[]> {
-    const side = Math.max(image.width, image.height);
-    const padX = (side - image.width) / 2;
-    const padY = (side - image.height) / 2;
+    const box = letterbox(image);
     const output = tf.tidy(() => {
       const pixels = tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
       const padded = tf.pad(pixels, [
-        [Math.floor(padY), Math.ceil(padY)],
-        [Math.floor(padX), Math.ceil(padX)],
+        [box.top, box.bottom],
+        [box.left, box.right],
         [0, 0],
       ]);
       const resized = tf.image.resizeBilinear(padded as import('@tensorflow/tfjs').Tensor3D, [this.#size, this.#size]);
@@ -55,30 +53,7 @@ export class BlazeFaceDetector implements FaceDetector {
     } finally {
       output.dispose();
     }
-    const scale = side / this.#size;
-    const candidates: FaceBox[] = [];
-    const logitFloor = Math.log(minScore / (1 - minScore));
-    const count = this.#anchors.length / 2;
-    for (let i = 0; i < count; i++) {
-      const logit = rows[i * ROW] as number;
-      if (logit < logitFloor) continue;
-      const cx = (rows[i * ROW + 1] as number) + (this.#anchors[i * 2] as number);
-      const cy = (rows[i * ROW + 2] as number) + (this.#anchors[i * 2 + 1] as number);
-      const w = rows[i * ROW + 3] as number;
-      const h = rows[i * ROW + 4] as number;
-      candidates.push(
-        clipBox(
-          { x: (cx - w / 2) * scale - padX, y: (cy - h / 2) * scale - padY, w: w * scale, h: h * scale },
-          image,
-          1 / (1 + Math.exp(-logit)),
-        ),
-      );
-    }
-    return nonMaxSuppression(
-      candidates.filter((b) => b.w > 1 && b.h > 1),
-      this.#defaults.iouThreshold,
-      this.#defaults.maxFaces,
-    );
+    return decodeBlazeFace(rows, this.#anchors, { ...this.#defaults, size: this.#size, image, minScore });
   }
 
   /** The model has four outputs (scores and boxes for the 16x16 and 8x8 grids); order them as the anchors are. */
@@ -94,6 +69,59 @@ export class BlazeFaceDetector implements FaceDetector {
   dispose(): void {
     this.#model.dispose();
   }
+}
+
+/**
+ * The detector's 896 rows (anchor order: the 16x16 grid's 512 first, then the 8x8 grid's 384; 17 values each) as
+ * face boxes in the image's pixels: scored, un-letterboxed, clipped, suppressed. Shared by the tfjs and ONNX engines.
+ */
+export function decodeBlazeFace(
+  rows: Float32Array,
+  anchors: Float32Array,
+  o: {
+    size: number;
+    image: { width: number; height: number };
+    minScore: number;
+    iouThreshold: number;
+    maxFaces: number;
+  },
+): FaceBox[] {
+  const { image } = o;
+  const side = Math.max(image.width, image.height);
+  const padX = (side - image.width) / 2;
+  const padY = (side - image.height) / 2;
+  const scale = side / o.size;
+  const candidates: FaceBox[] = [];
+  const logitFloor = Math.log(o.minScore / (1 - o.minScore));
+  const count = anchors.length / 2;
+  for (let i = 0; i < count; i++) {
+    const logit = rows[i * ROW] as number;
+    if (logit < logitFloor) continue;
+    const cx = (rows[i * ROW + 1] as number) + (anchors[i * 2] as number);
+    const cy = (rows[i * ROW + 2] as number) + (anchors[i * 2 + 1] as number);
+    const w = rows[i * ROW + 3] as number;
+    const h = rows[i * ROW + 4] as number;
+    candidates.push(
+      clipBox(
+        { x: (cx - w / 2) * scale - padX, y: (cy - h / 2) * scale - padY, w: w * scale, h: h * scale },
+        image,
+        1 / (1 + Math.exp(-logit)),
+      ),
+    );
+  }
+  return nonMaxSuppression(
+    candidates.filter((b) => b.w > 1 && b.h > 1),
+    o.iouThreshold,
+    o.maxFaces,
+  );
+}
+
+/** The letterbox that makes the image square (top, bottom, left, right), odd pixels at the bottom and right. */
+export function letterbox(image: { width: number; height: number }) {
+  const side = Math.max(image.width, image.height);
+  const padX = (side - image.width) / 2;
+  const padY = (side - image.height) / 2;
+  return { side, top: Math.floor(padY), bottom: Math.ceil(padY), left: Math.floor(padX), right: Math.ceil(padX) };
 }
 
 /** Anchor centres in input pixels: stride 16 with 2 anchors per cell, then stride 32 with 6. */
@@ -114,7 +142,11 @@ export function blazeFaceAnchors(size: number): Float32Array {
   return Float32Array.from(out);
 }
 
-function clipBox(b: { x: number; y: number; w: number; h: number }, image: RgbImage, score: number): FaceBox {
+function clipBox(
+  b: { x: number; y: number; w: number; h: number },
+  image: { width: number; height: number },
+  score: number,
+): FaceBox {
   const x1 = Math.max(0, b.x);
   const y1 = Math.max(0, b.y);
   const x2 = Math.min(image.width, b.x + b.w);
