@@ -17,7 +17,7 @@ import { type Tensor, tf } from '../../src/inference/tf.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '60' } } });
 const rounds = Number(values.rounds);
-await ModelRunner.create('wasm');
+await ModelRunner.create({ engine: 'tfjs', backend: 'wasm' });
 
 const crop = (size: number): CropBatch => {
   const data = new Uint8Array(size * size * 3);

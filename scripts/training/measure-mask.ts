@@ -25,7 +25,7 @@ const { values } = parseArgs({
 const SIZE = 112;
 const SMALL = 80;
 
-const runner = await ModelRunner.create('auto');
+const runner = await ModelRunner.create({ engine: 'tfjs' });
 const masker = SurgicalMask.load({ varied: true });
 const models = (values.models as string).split(',');
 const crops: { plain: Uint8Array; masked: Uint8Array; width: number }[] = [];

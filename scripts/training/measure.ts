@@ -60,7 +60,7 @@ function batchOf(images: RgbImage[], size: number): CropBatch {
   return { data, count: images.length, size };
 }
 
-const runner = await ModelRunner.create('wasm');
+const runner = await ModelRunner.create({ engine: 'tfjs', backend: 'wasm' });
 const dataDir = resolve(values.data ?? '../shared/data/fer2013/test');
 let items = readFolderDataset(dataDir, 'emotion');
 if (values.limit) items = items.filter((_, i) => i % Math.ceil(items.length / Number(values.limit)) === 0);

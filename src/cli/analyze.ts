@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { BackendName } from '../core/config.js';
+import type { BackendName, EngineName } from '../core/config.js';
 import { errorCode, errorMessage, InputError } from '../core/errors.js';
 import type { BusEvent } from '../core/events.js';
 import type { FaceBox, Frame } from '../core/types.js';
@@ -9,7 +9,7 @@ import { FileSource } from '../media/FileSource.js';
 import { decodeImage, IMAGE_EXTENSIONS } from '../media/imageFile.js';
 import { type AnalysisEngine, analyzeImage, createAnalysisEngine, FrameAnalyzer } from '../pipeline/FrameAnalyzer.js';
 import { defineCommand } from './command.js';
-import { backendOf, detectorOf, MODEL_OPTIONS, maskModelOf, workersOf } from './modelOptions.js';
+import { backendOf, detectorOf, engineOf, MODEL_OPTIONS, maskModelOf, workersOf } from './modelOptions.js';
 
 export const analyzeCommand = defineCommand(
   {
@@ -48,6 +48,7 @@ export const analyzeCommand = defineCommand(
       fps: args.number('fps', 0.1, 120),
       width: Math.round(args.number('width', 64, 4096) / 2) * 2,
       detectEvery: args.int('detect-every', 1, 100),
+      engine: engineOf(args),
       backend: backendOf(args),
       workers: workersOf(args),
       out: io.out,
@@ -68,6 +69,7 @@ export interface AnalyzeOptions {
   width: number;
   /** Videos: run the detector every k analyzed frames (the tracker predicts in between). */
   detectEvery: number;
+  engine: EngineName | 'auto';
   backend: BackendName | 'auto';
   workers?: number;
   /** Where JSON lines go (stdout in the CLI). */
@@ -90,6 +92,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> 
   const summary: AnalyzeSummary = { files: 0, faces: 0, failed: 0 };
   const pool = await InferencePool.create({
     workers: options.workers,
+    engine: options.engine,
     backend: options.backend,
     preload: {
       detectors: [options.detector],

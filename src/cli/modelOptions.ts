@@ -1,4 +1,12 @@
-import { BACKEND_NAMES, type BackendName, DEFAULT_MODELS, DETECTOR_NAMES, type DetectorName } from '../core/config.js';
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  DEFAULT_MODELS,
+  DETECTOR_NAMES,
+  type DetectorName,
+  ENGINE_NAMES,
+  type EngineName,
+} from '../core/config.js';
 import type { Args, OptionSpec } from './command.js';
 
 /** The model options every command that runs models shares, with the one set of defaults (`DEFAULT_MODELS`). */
@@ -21,10 +29,16 @@ export const MODEL_OPTIONS = {
     help: 'mask head (a model name or folder), or none',
     default: DEFAULT_MODELS.mask ?? 'none',
   },
+  engine: {
+    type: 'string',
+    arg: 'E',
+    help: `inference engine: auto (the fastest that loads), ${ENGINE_NAMES.join(', ')}`,
+    default: 'auto',
+  },
   backend: {
     type: 'string',
     arg: 'B',
-    help: `tfjs backend: auto, ${BACKEND_NAMES.join(', ')}`,
+    help: `tfjs backend (models the tfjs engine runs): auto, ${BACKEND_NAMES.join(', ')}`,
     default: 'auto',
   },
   workers: { type: 'string', arg: 'N', help: 'inference worker threads (default: one per core)' },
@@ -32,6 +46,10 @@ export const MODEL_OPTIONS = {
 
 export function detectorOf(args: Args): DetectorName {
   return args.choice('detector', DETECTOR_NAMES);
+}
+
+export function engineOf(args: Args): EngineName | 'auto' {
+  return args.choice('engine', ['auto', ...ENGINE_NAMES]);
 }
 
 export function backendOf(args: Args): BackendName | 'auto' {

@@ -31,6 +31,13 @@ export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as co
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**
+ * Inference engines: `onnx` (ONNX Runtime, native, with the CUDA provider where its binaries are installed) and
+ * `tfjs` (TensorFlow.js on one of `BACKEND_NAMES`). `auto` takes the fastest that loads (docs/models.md, "Engines").
+ */
+export const ENGINE_NAMES = ['onnx', 'tfjs'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/**
  * The models used when nothing says otherwise (server config and CLI alike). `fer-head` is our head trained on FER+
  * labels (docs/training.md: 0.80 on FER+ PublicTest vs 0.67 for `human`); `mask` is our mask head (human + faceapi
  * features, trained on real masks and on faces with drawn masks: docs/training.md).
@@ -48,9 +55,14 @@ const models = z
     emotion: z.string().min(1).default(DEFAULT_MODELS.emotion),
     /** A mask model name or folder; null for none. */
     mask: z.string().min(1).nullable().default(DEFAULT_MODELS.mask),
+    /** The inference engine; `auto` picks the fastest that loads. */
+    engine: z.enum(['auto', ...ENGINE_NAMES]).default('auto'),
+    /** The tfjs backend, for models the tfjs engine runs. */
     backend: z.enum(['auto', ...BACKEND_NAMES]).default('auto'),
     /** Inference worker threads; 0 = one per core. */
     workers: z.number().int().min(0).max(64).default(0),
+    /** ONNX Runtime threads per worker (intra-op); 0 = the measured default (docs/performance.md). */
+    threads: z.number().int().min(0).max(64).default(0),
   })
   .strict();
 

@@ -61,6 +61,8 @@ export const ERROR_CATALOGUE = {
   MODEL_LOAD_FAILED: { status: 500, meaning: 'a model could not be loaded' },
   HEAD_BACKBONE_MISMATCH: { status: 500, meaning: 'a head was trained on other backbone weights than installed' },
   BACKEND_UNAVAILABLE: { status: 500, meaning: 'no tfjs backend could start, or the one asked for cannot' },
+  ENGINE_UNAVAILABLE: { status: 500, meaning: 'the inference engine asked for (--engine onnx) cannot load here' },
+  MODEL_ENGINE_UNSUPPORTED: { status: 400, meaning: 'the model has no files for the engine asked for (no ONNX file)' },
   WORKER_MISSING: { status: 500, meaning: 'the built inference worker is missing (run npm run build)' },
   WORKER_TIMEOUT: { status: 503, meaning: 'an inference worker did not start in time' },
   WORKER_CRASHED: { status: 503, meaning: 'an inference worker died; its jobs failed' },

@@ -1,7 +1,7 @@
 import { NUM_EMOTIONS } from '../core/labels.js';
 import { faceApi } from './faceApi.js';
 import { loadGraphModelFromDisk, loadWeightMapFromDisk } from './modelFiles.js';
-import { labelPermutation, type ModelManifest, type ResolvedModel } from './modelManifest.js';
+import { labelPermutation, type ModelManifest, permuteRows, type ResolvedModel } from './modelManifest.js';
 import { type GraphModel, type Tensor, type Tensor4D, tf } from './tf.js';
 
 /** A batch of face crops, each `size`x`size` packed RGB, one after another. */
@@ -29,18 +29,6 @@ export function cropTensor(crops: CropBatch, input: ModelManifest['input']): Ten
     if (input.colour === 'grey') x = x.mul(tf.tensor1d([0.2989, 0.587, 0.114])).sum(3, true);
     return x.mul(input.scale).add(input.offset) as Tensor4D;
   });
-}
-
-/** Reorders the model's output columns into the project's label order. */
-function permuteRows(raw: Float32Array, permutation: number[]): Float32Array {
-  const rows = raw.length / NUM_EMOTIONS;
-  const out = new Float32Array(raw.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < NUM_EMOTIONS; c++) {
-      out[r * NUM_EMOTIONS + (permutation[c] as number)] = raw[r * NUM_EMOTIONS + c] as number;
-    }
-  }
-  return out;
 }
 
 async function readAndDispose(t: Tensor): Promise<Float32Array> {

@@ -1,7 +1,7 @@
 import { ModelLoadError } from '../core/errors.js';
 import type { CropBatch, EmotionClassifier } from './EmotionClassifier.js';
 import { HeadModel } from './HeadModel.js';
-import { labelPermutation, type ResolvedModel } from './modelManifest.js';
+import { labelPermutation, permuteRows, type ResolvedModel } from './modelManifest.js';
 
 /**
  * An emotion head trained with `emostream train`: the manifest's frozen backbones run on the crop batch (one
@@ -39,13 +39,7 @@ export class HeadEmotionClassifier implements EmotionClassifier {
   }
 
   async classify(crops: CropBatch): Promise<Float32Array> {
-    const raw = await this.#model.predict(crops);
-    const k = this.#permutation.length;
-    const out = new Float32Array(raw.length);
-    for (let r = 0; r < crops.count; r++) {
-      for (let c = 0; c < k; c++) out[r * k + (this.#permutation[c] as number)] = raw[r * k + c] as number;
-    }
-    return out;
+    return permuteRows(await this.#model.predict(crops), this.#permutation);
   }
 
   dispose(): void {

@@ -3,19 +3,23 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CloseOnce } from '../core/CloseOnce.js';
-import type { BackendName } from '../core/config.js';
+import type { BackendName, EngineName } from '../core/config.js';
 import { AppError, InferenceError, ModelLoadError } from '../core/errors.js';
 import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
-import type { BackendChoice } from './backendSelection.js';
 import type { CropBatch } from './EmotionClassifier.js';
+import type { RunnerInfo } from './ModelRunner.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
 export interface InferencePoolOptions {
   /** Worker threads; default one per core. */
   workers?: number;
+  engine?: EngineName | 'auto';
+  /** The tfjs backend, for models the tfjs engine runs. */
   backend?: BackendName | 'auto';
+  /** ONNX Runtime intra-op threads per worker (default 1). */
+  threads?: number;
   /** Models each worker loads before it reports ready. */
   preload?: { detectors?: string[]; classifiers?: string[]; masks?: string[] };
   startTimeoutMs?: number;
@@ -37,11 +41,13 @@ interface Slot {
 }
 
 /**
- * A pool of worker threads, each with its own tfjs backend and models, so the single-threaded wasm backend
- * uses every core. Requests queue in order and go to the first idle worker; each resolves with its own result.
+ * A pool of worker threads, each with its own engine and models (ONNX Runtime sessions or a tfjs backend), so
+ * inference never blocks the main thread and uses every core. Requests queue in order and go to the first idle
+ * worker; each resolves with its own result.
  */
 export class InferencePool {
-  readonly backend: BackendChoice;
+  /** The engine the workers picked, and each preloaded model's engine. */
+  readonly engine: RunnerInfo;
   readonly #init: WorkerInit;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
@@ -50,8 +56,8 @@ export class InferencePool {
   readonly #lifecycle = new CloseOnce('InferencePool', () => this.#shutdown());
   #nextId = 1;
 
-  private constructor(backend: BackendChoice, init: WorkerInit, options: InferencePoolOptions) {
-    this.backend = backend;
+  private constructor(engine: RunnerInfo, init: WorkerInit, options: InferencePoolOptions) {
+    this.engine = engine;
     this.#init = init;
     this.#startTimeoutMs = options.startTimeoutMs ?? 120_000;
     this.#logger = options.logger;
@@ -60,7 +66,7 @@ export class InferencePool {
   static async create(options: InferencePoolOptions = {}): Promise<InferencePool> {
     const count = Math.max(1, options.workers ?? availableParallelism());
     const init: WorkerInit = {
-      backend: options.backend ?? 'auto',
+      runner: { engine: options.engine ?? 'auto', backend: options.backend ?? 'auto', threads: options.threads },
       preload: {
         detectors: options.preload?.detectors ?? [],
         classifiers: options.preload?.classifiers ?? [],
@@ -75,11 +81,19 @@ export class InferencePool {
       await Promise.all(workers.map((w) => w.worker.terminate()));
       throw (failure as PromiseRejectedResult).reason;
     }
-    const first = workers[0] as { worker: Worker; backend: BackendChoice };
-    const pool = new InferencePool(first.backend, init, options);
+    const first = workers[0] as { worker: Worker; info: RunnerInfo };
+    const pool = new InferencePool(first.info, init, options);
     for (const { worker } of workers) pool.#adopt(worker);
+    const { engine, tfjs, models } = first.info;
     options.logger?.info(
-      { backend: first.backend.name, skipped: first.backend.skipped, workers: count },
+      {
+        engine: engine.engine,
+        backend: engine.detail,
+        passedOver: engine.skipped,
+        tfjs: tfjs?.name,
+        models,
+        workers: count,
+      },
       'inference pool ready',
     );
     return pool;
@@ -117,21 +131,31 @@ export class InferencePool {
   }
 
   /** `tf.memory().numTensors` of every worker (for leak checks). */
-  async numTensors(): Promise<number[]> {
+  numTensors(): Promise<number[]> {
+    return this.#askEvery('numTensors') as Promise<number[]>;
+  }
+
+  /** What each worker runs where now (models loaded since start included). */
+  info(): Promise<RunnerInfo[]> {
+    return this.#askEvery('info') as Promise<RunnerInfo[]>;
+  }
+
+  /** A question every worker answers beside its queue (it does not wait for a free worker). */
+  #askEvery(op: 'numTensors' | 'info'): Promise<unknown[]> {
     this.#lifecycle.assertOpen();
     return Promise.all(
       this.#slots.map(
         (slot) =>
-          new Promise<number>((resolve, reject) => {
+          new Promise<unknown>((resolve, reject) => {
             const id = this.#nextId++;
             const onMessage = (msg: WorkerResponse) => {
               if (msg.id !== id) return;
               slot.worker.off('message', onMessage);
-              if (msg.ok) resolve(msg.result as number);
+              if (msg.ok) resolve(msg.result);
               else reject(new AppError(msg.error.code, msg.error.message));
             };
             slot.worker.on('message', onMessage);
-            slot.worker.postMessage({ id, op: 'numTensors' } satisfies WorkerRequest);
+            slot.worker.postMessage({ id, op } satisfies WorkerRequest);
           }),
       ),
     );
@@ -211,7 +235,7 @@ function workerUrl(): URL {
   });
 }
 
-function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; backend: BackendChoice }> {
+function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Worker; info: RunnerInfo }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl(), { workerData: init });
     const timer = setTimeout(() => {
@@ -221,7 +245,7 @@ function startWorker(init: WorkerInit, timeoutMs: number): Promise<{ worker: Wor
     }, timeoutMs);
     const onMessage = (msg: WorkerReady) => {
       cleanup();
-      if (msg.ready) resolve({ worker, backend: msg.backend });
+      if (msg.ready) resolve({ worker, info: msg.info });
       else reject(new ModelLoadError(msg.error.message, { code: msg.error.code }));
     };
     const onError = (err: Error) => {

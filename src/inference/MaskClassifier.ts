@@ -1,10 +1,18 @@
 import { ModelLoadError } from '../core/errors.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import { HeadModel } from './HeadModel.js';
-import type { ResolvedModel } from './modelManifest.js';
+import { maskColumn, type ResolvedModel } from './modelManifest.js';
 
-/** A face-mask head (`kind: 'mask'`): for each crop, the probability that the face wears a mask. */
-export class MaskClassifier {
+/** What a mask head answers, on either engine. */
+export interface MaskScorer {
+  readonly name: string;
+  /** `count` probabilities of "mask present". */
+  score(crops: CropBatch): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** A face-mask head (`kind: 'mask'`) on tfjs: for each crop, the probability that the face wears a mask. */
+export class MaskClassifier implements MaskScorer {
   readonly name: string;
   readonly inputSize: number;
   readonly #model: HeadModel;
@@ -20,12 +28,7 @@ export class MaskClassifier {
 
   static async load(resolved: ResolvedModel): Promise<MaskClassifier> {
     const { manifest } = resolved;
-    const column = (manifest.labels ?? []).indexOf('with_mask');
-    if (manifest.kind !== 'mask' || column < 0) {
-      throw new ModelLoadError(`model "${manifest.name}" is not a mask head (kind mask, label with_mask)`, {
-        code: 'MODEL_WRONG_KIND',
-      });
-    }
+    const column = maskColumn(resolved);
     const model = await HeadModel.load(resolved);
     return new MaskClassifier(manifest.name, manifest.input.size, model, column);
   }

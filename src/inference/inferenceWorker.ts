@@ -3,16 +3,16 @@ import { errorCode, errorMessage } from '../core/errors.js';
 import { ModelRunner } from './ModelRunner.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
-/** Entry of one inference worker thread: one backend, its own models, one request at a time. */
+/** Entry of one inference worker thread: one engine, its own models, one request at a time. */
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker must run in a worker thread');
 const init = workerData as WorkerInit;
 
 let runner: ModelRunner;
 try {
-  runner = await ModelRunner.create(init.backend);
+  runner = await ModelRunner.create(init.runner);
   await runner.preload(init.preload.detectors, init.preload.classifiers, init.preload.masks);
-  port.postMessage({ ready: true, backend: runner.backend } satisfies WorkerReady);
+  port.postMessage({ ready: true, info: runner.info() } satisfies WorkerReady);
 } catch (err) {
   port.postMessage({ ready: false, error: { code: errorCode(err), message: errorMessage(err) } } satisfies WorkerReady);
   process.exit(1);
@@ -40,6 +40,9 @@ port.on('message', async (req: WorkerRequest) => {
       }
       case 'numTensors':
         response = { id: req.id, ok: true, result: runner.numTensors() };
+        break;
+      case 'info':
+        response = { id: req.id, ok: true, result: runner.info() };
         break;
     }
   } catch (err) {

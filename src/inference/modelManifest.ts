@@ -60,6 +60,8 @@ export interface ResolvedModel {
   /** Absolute path of the manifest's folder. */
   dir: string;
   files: string[];
+  /** Absolute path of the ONNX file, when the model has one. */
+  onnxFile?: string;
 }
 
 /** The project's `models/` folder (works from `src/` and from `dist/`). */
@@ -104,10 +106,11 @@ export function resolveModel(nameOrPath: string): ResolvedModel {
   }
   const base = manifest.origin.package ? packageDir(manifest.origin.package) : dir;
   const files = manifest.files.map((f) => join(base, f));
-  for (const f of files) {
+  const onnxFile = manifest.onnx ? join(dir, manifest.onnx.file) : undefined;
+  for (const f of onnxFile ? [...files, onnxFile] : files) {
     if (!existsSync(f)) throw new ModelLoadError(`model file missing: ${f}`, { code: 'MODEL_FILE_MISSING' });
   }
-  return { manifest, dir, files };
+  return { manifest, dir, files, onnxFile };
 }
 
 /**
@@ -137,4 +140,26 @@ export interface CropSpec {
 export function cropSpec(nameOrPath: string): CropSpec {
   const { manifest } = resolveModel(nameOrPath);
   return { name: nameOrPath, size: manifest.input.size, margin: manifest.crop?.margin ?? 0.25 };
+}
+
+/** Reorders each row's columns from the model's label order into the project's (`permutation` from `labelPermutation`). */
+export function permuteRows(raw: Float32Array, permutation: readonly number[]): Float32Array {
+  const k = permutation.length;
+  const out = new Float32Array(raw.length);
+  for (let r = 0; r < raw.length / k; r++) {
+    for (let c = 0; c < k; c++) out[r * k + (permutation[c] as number)] = raw[r * k + c] as number;
+  }
+  return out;
+}
+
+/** The output column of "mask present" of a mask head; `MODEL_WRONG_KIND` for a model that is not one. */
+export function maskColumn(resolved: ResolvedModel): number {
+  const { manifest } = resolved;
+  const column = (manifest.labels ?? []).indexOf('with_mask');
+  if (manifest.kind !== 'mask' || column < 0) {
+    throw new ModelLoadError(`model "${manifest.name}" is not a mask head (kind mask, label with_mask)`, {
+      code: 'MODEL_WRONG_KIND',
+    });
+  }
+  return column;
 }

@@ -1,12 +1,11 @@
-import type { BackendName } from '../core/config.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
-import type { BackendChoice } from './backendSelection.js';
 import type { CropBatch } from './EmotionClassifier.js';
+import type { RunnerInfo, RunnerOptions } from './ModelRunner.js';
 
 /** Messages between an `InferencePool` and its workers (structured clone; buffers transferred where possible). */
 export interface WorkerInit {
-  backend: BackendName | 'auto';
+  runner: RunnerOptions;
   preload: { detectors: string[]; classifiers: string[]; masks: string[] };
 }
 
@@ -14,12 +13,13 @@ export type WorkerRequest =
   | { id: number; op: 'detect'; detector: string; image: RgbImage; minScore?: number }
   | { id: number; op: 'classify'; model: string; crops: CropBatch }
   | { id: number; op: 'mask'; model: string; crops: CropBatch }
-  | { id: number; op: 'numTensors' };
+  | { id: number; op: 'numTensors' }
+  | { id: number; op: 'info' };
 
 export type WorkerResponse =
-  | { id: number; ok: true; result: FaceBox[] | Float32Array | number }
+  | { id: number; ok: true; result: FaceBox[] | Float32Array | number | RunnerInfo }
   | { id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export type WorkerReady =
-  | { ready: true; backend: BackendChoice }
+  | { ready: true; info: RunnerInfo }
   | { ready: false; error: { code: ErrorCode; message: string } };

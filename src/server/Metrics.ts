@@ -14,7 +14,7 @@ export interface StreamCounters {
 /** What `/metrics` reads at scrape time (gauges and counters owned by other components). */
 export interface MetricsSources {
   streams(): StreamCounters[];
-  backend(): string;
+  engine(): { engine: string; backend: string; models: Record<string, string> };
   poolQueueDepth(): number;
   batcherQueued(): number;
   subscribers(): number;
@@ -102,13 +102,24 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'emostream_backend_info',
-      help: 'The tfjs backend in use (label), value 1',
-      labelNames: ['backend'],
+      name: 'emostream_engine_info',
+      help: 'The inference engine in use and its backend (ONNX Runtime provider or tfjs backend), value 1',
+      labelNames: ['engine', 'backend'],
       registers,
       collect() {
         this.reset();
-        this.set({ backend: sources.backend() }, 1);
+        const { engine, backend } = sources.engine();
+        this.set({ engine, backend }, 1);
+      },
+    });
+    new Gauge({
+      name: 'emostream_model_engine_info',
+      help: 'The engine each loaded model runs on, value 1',
+      labelNames: ['model', 'engine'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [model, engine] of Object.entries(sources.engine().models)) this.set({ model, engine }, 1);
       },
     });
   }

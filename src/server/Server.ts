@@ -9,6 +9,7 @@ import { EventBus } from '../core/EventBus.js';
 import type { Logger } from '../core/logger.js';
 import type { EmotionBatcher } from '../inference/EmotionBatcher.js';
 import { InferencePool } from '../inference/InferencePool.js';
+import { engineSummary } from '../inference/ModelRunner.js';
 import { decodeImage } from '../media/imageFile.js';
 import { WebRtcSource } from '../media/WebRtcSource.js';
 import { analyzeImage, createAnalysisEngine } from '../pipeline/FrameAnalyzer.js';
@@ -95,7 +96,7 @@ export class Server {
     });
     metrics = new Metrics({
       streams: () => this.#streams.streams().map((s) => s.counters),
-      backend: () => pool.backend.name,
+      engine: () => engineSummary(pool.engine),
       poolQueueDepth: () => pool.queueDepth,
       batcherQueued: () => this.#batcher.queued,
       subscribers: () => this.#events.stats.subscribers,
@@ -114,7 +115,7 @@ export class Server {
           return { image, faces: await analyzeImage(image, engine, config.tracking) };
         },
         health: async () => ({
-          backend: pool.backend.name,
+          ...engineSummary(pool.engine),
           workers: pool.size,
           streams: this.#streams.size,
           uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
@@ -133,7 +134,9 @@ export class Server {
     const auth = new Auth(config); // refuses to start on a public interface without tokens
     const pool = await InferencePool.create({
       workers: config.models.workers || availableParallelism(),
+      engine: config.models.engine,
       backend: config.models.backend,
+      threads: config.models.threads || undefined,
       preload: {
         detectors: [config.models.detector],
         classifiers: [config.models.emotion],
@@ -185,7 +188,7 @@ export class Server {
       this.#http.once('error', reject);
       this.#http.listen(this.config.server.port, this.config.server.host, () => {
         this.#http.off('error', reject);
-        this.#logger.info({ url: this.url, backend: this.#pool.backend.name }, 'listening');
+        this.#logger.info({ url: this.url, ...engineSummary(this.#pool.engine) }, 'listening');
         resolve();
       });
     });

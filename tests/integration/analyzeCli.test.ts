@@ -133,7 +133,7 @@ describe('emostream analyze (the built CLI)', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'emostream-mask-'));
     const path = sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg');
     const photo = await decodeImage(path);
-    const runner = await ModelRunner.create('wasm');
+    const runner = await ModelRunner.create({ engine: 'tfjs', backend: 'wasm' });
     const [box] = await runner.detect('blazeface', photo);
     await runner.close();
     expect(box).toBeDefined();

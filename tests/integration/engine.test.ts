@@ -45,6 +45,7 @@ function threadCount(): number {
 beforeAll(async () => {
   pool = await InferencePool.create({
     workers: 2,
+    engine: 'tfjs',
     preload: { detectors: ['blazeface', 'tiny', 'ssd'], classifiers: ['human', 'faceapi'] },
   });
 });
@@ -68,8 +69,8 @@ afterAll(async () => {
 });
 
 describe('inference engine on real faces', () => {
-  it('runs on the wasm backend (the embedded default) with one worker per requested thread', () => {
-    expect(pool.backend.name).toBe('wasm');
+  it('runs the tfjs engine on the wasm backend (the embedded tfjs default) with one worker per requested thread', () => {
+    expect(pool.engine.engine).toMatchObject({ engine: 'tfjs', detail: 'wasm' });
     expect(pool.size).toBe(2);
   });
 

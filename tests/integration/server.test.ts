@@ -27,12 +27,23 @@ async function api(path: string, init: RequestInit = {}) {
 }
 
 describe('emostream serve: HTTP API', () => {
-  it('answers health with the backend, and metrics in Prometheus text', async () => {
+  it('answers health with the engine it picked and why, and metrics in Prometheus text', async () => {
     const health = await api('/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', backend: 'wasm' });
+    // The embedded default here: ONNX Runtime on the CPU for every default model; CUDA passed over, with the reason.
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      engine: 'onnx',
+      backend: 'cpu',
+      models: { blazeface: 'onnx', 'fer-head': 'onnx', mask: 'onnx' },
+    });
+    expect(health.body.passedOver).toEqual([
+      { name: 'onnx/cuda', reason: expect.stringContaining('CUDA') },
+      expect.anything(),
+    ]);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    expect(metrics).toContain('emostream_backend_info{backend="wasm"} 1');
+    expect(metrics).toContain('emostream_engine_info{engine="onnx",backend="cpu"} 1');
+    expect(metrics).toContain('emostream_model_engine_info{model="fer-head",engine="onnx"} 1');
     expect(metrics).toContain('# TYPE emostream_inference_seconds histogram');
   });
 

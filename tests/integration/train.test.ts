@@ -62,7 +62,7 @@ beforeAll(async () => {
       images.push({ path: join(data, name, file), label });
     }
   }
-  runner = await ModelRunner.create('wasm');
+  runner = await ModelRunner.create({ engine: 'tfjs', backend: 'wasm' });
 });
 
 afterAll(async () => {

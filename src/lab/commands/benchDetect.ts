@@ -1,5 +1,5 @@
 import { defineCommand } from '../../cli/command.js';
-import { backendOf, detectorOf, MODEL_OPTIONS } from '../../cli/modelOptions.js';
+import { backendOf, detectorOf, engineOf, MODEL_OPTIONS } from '../../cli/modelOptions.js';
 import { DETECTOR_NAMES } from '../../core/config.js';
 import { InferencePool } from '../../inference/InferencePool.js';
 import { benchDetect } from '../evaluation/benchDetect.js';
@@ -21,6 +21,7 @@ export const benchDetectCommand = defineCommand(
         help: `${MODEL_OPTIONS.detector.help} (default: all)`,
       },
       out: { type: 'string', arg: 'DIR', help: 'where pr-curve.png goes', default: 'eval-out/detect' },
+      engine: MODEL_OPTIONS.engine,
       backend: MODEL_OPTIONS.backend,
     },
     examples: ['emostream bench-detect --data ../shared/data/facedet/dlib_pascal_faces'],
@@ -29,7 +30,7 @@ export const benchDetectCommand = defineCommand(
     const data = args.required('data');
     const detectors = args.has('detector') ? [detectorOf(args)] : [...DETECTOR_NAMES];
     // One worker: ms per image is what one stream sees.
-    const pool = await InferencePool.create({ workers: 1, backend: backendOf(args) });
+    const pool = await InferencePool.create({ workers: 1, engine: engineOf(args), backend: backendOf(args) });
     try {
       const results = await benchDetect(pool, { dataDir: data, detectors, outDir: args.required('out') });
       for (const r of results) {

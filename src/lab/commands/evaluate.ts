@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { defineCommand } from '../../cli/command.js';
-import { backendOf, detectorOf, MODEL_OPTIONS, workersOf } from '../../cli/modelOptions.js';
+import { backendOf, detectorOf, engineOf, MODEL_OPTIONS, workersOf } from '../../cli/modelOptions.js';
 import { InferencePool } from '../../inference/InferencePool.js';
 import { evaluate } from '../evaluation/evaluate.js';
 
@@ -39,6 +39,7 @@ export const evaluateCommand = defineCommand(
       detect: { type: 'boolean', help: 'find the face with the detector first (whole photos)' },
       detector: MODEL_OPTIONS.detector,
       out: { type: 'string', arg: 'DIR', help: 'report folder (default: eval-out/<model>-<labels>)' },
+      engine: MODEL_OPTIONS.engine,
       backend: MODEL_OPTIONS.backend,
       workers: MODEL_OPTIONS.workers,
     },
@@ -55,7 +56,11 @@ export const evaluateCommand = defineCommand(
     const outDir =
       args.string('out') ??
       join('eval-out', `${model.replace(/[^\w+-]/g, '_')}-${labels}${tta === 'flip' ? '-flip' : ''}`);
-    const pool = await InferencePool.create({ backend: backendOf(args), workers: workersOf(args) });
+    const pool = await InferencePool.create({
+      engine: engineOf(args),
+      backend: backendOf(args),
+      workers: workersOf(args),
+    });
     try {
       const result = await evaluate(pool, {
         dataDir: data,

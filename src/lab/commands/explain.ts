@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { defineCommand } from '../../cli/command.js';
-import { backendOf, detectorOf, MODEL_OPTIONS } from '../../cli/modelOptions.js';
+import { backendOf, detectorOf, engineOf, MODEL_OPTIONS } from '../../cli/modelOptions.js';
 import { InputError } from '../../core/errors.js';
 import { InferencePool } from '../../inference/InferencePool.js';
 import { decodeImage } from '../../media/imageFile.js';
@@ -20,6 +20,7 @@ export const explainCommand = defineCommand(
       out: { type: 'string', arg: 'FILE', help: 'the PNG to write (default: IMAGE.explain.png in this folder)' },
       'emotion-model': MODEL_OPTIONS['emotion-model'],
       detector: MODEL_OPTIONS.detector,
+      engine: MODEL_OPTIONS.engine,
       backend: MODEL_OPTIONS.backend,
     },
     examples: ['emostream explain face.jpg --out face-heatmap.png'],
@@ -30,7 +31,7 @@ export const explainCommand = defineCommand(
     const model = args.required('emotion-model');
     const target = args.string('out') ?? `${basename(path, extname(path))}.explain.png`;
     const image = await decodeImage(path);
-    const pool = await InferencePool.create({ workers: 1, backend: backendOf(args) });
+    const pool = await InferencePool.create({ workers: 1, engine: engineOf(args), backend: backendOf(args) });
     try {
       const faces = await pool.detect(detectorOf(args), image);
       const explained = [];

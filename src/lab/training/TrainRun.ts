@@ -87,7 +87,8 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
     if (!options.ferplusCsv) throw new AppError('BAD_ARGUMENT', '--labels ferplus needs --ferplus-csv FILE');
     images = applyFerPlusLabels(images, options.ferplusCsv);
   }
-  const runner = await ModelRunner.create('auto');
+  // tfjs: the backbones' features are computed on tfjs (the feature cache keys assume it).
+  const runner = await ModelRunner.create({ engine: 'tfjs' });
   const backbones: Backbone[] = [];
   try {
     for (const name of options.backbones) backbones.push(await loadBackbone(name));
