@@ -32,6 +32,8 @@ export interface FileSourceOptions {
   loop?: boolean;
   pace?: 'realtime' | 'consumer';
   fps?: number;
+  /** Realtime streams: at most this many frames per second leave ffmpeg (the analysis rate). */
+  maxFps?: number;
   width?: number;
   height?: number;
   startTimeoutMs?: number;
@@ -111,6 +113,7 @@ export class FileSource extends TypedEmitter<SourceEvents> implements Source {
       width: this.#opts.width,
       height: this.#opts.height,
       fps: this.#opts.fps,
+      maxFps: this.#opts.maxFps,
       pts: true,
       startTimeoutMs: this.#opts.startTimeoutMs,
       ffmpegPath: this.#opts.ffmpegPath,

@@ -33,6 +33,8 @@ export interface RtspSourceOptions {
   id?: string;
   width?: number;
   height?: number;
+  /** At most this many frames per second leave ffmpeg (the analysis rate; default: every frame). */
+  maxFps?: number;
   /** No frame for this long restarts ffmpeg (default 20000). */
   stallTimeoutMs?: number;
   /** ffmpeg's socket I/O timeout (default 10000). */
@@ -169,6 +171,7 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
         ),
         width: this.#width,
         height: this.#height,
+        maxFps: this.#opts.maxFps,
         readyOn: 'spawn',
         secrets: this.#secrets,
         ffmpegPath,

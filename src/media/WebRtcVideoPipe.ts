@@ -12,6 +12,8 @@ import type { RtpPacketIn } from './rtp/rtpPacket.js';
 
 export interface WebRtcVideoPipeOptions {
   width: number;
+  /** At most this many frames per second leave ffmpeg. */
+  maxFps?: number;
   height?: number;
   pliIntervalMs?: number;
   reorderDelayMs?: number;
@@ -172,6 +174,7 @@ export class WebRtcVideoPipe {
       stdin: true,
       width,
       height,
+      maxFps: this.#opts.maxFps,
       ffmpegPath: this.#opts.ffmpegPath,
       logger: this.#opts.logger,
     });

@@ -17,6 +17,11 @@ export interface FfmpegDecoderOptions {
   height?: number;
   /** Sample the video at this many frames per second of video time. */
   fps?: number;
+  /**
+   * Live sources: pass at most this many frames per second, dropping the others inside ffmpeg before they are
+   * scaled, converted to RGB and piped (never duplicating, unlike `fps`). The analysis rate.
+   */
+  maxFps?: number;
   /** Stamp frames with their presentation time (adds a showinfo filter). */
   pts?: boolean;
   /** When `start()` resolves: at spawn (default with stdin) or at the first frame (default otherwise). */
@@ -36,8 +41,14 @@ export function buildDecoderArgs(opts: FfmpegDecoderOptions): string[] {
   checkEven('width', width);
   if (opts.height !== undefined) checkEven('height', opts.height);
   if (opts.fps !== undefined && !(opts.fps > 0)) throw new RangeError(`fps must be > 0 (got ${opts.fps})`);
+  if (opts.maxFps !== undefined && !(opts.maxFps > 0)) throw new RangeError(`maxFps must be > 0 (got ${opts.maxFps})`);
   const filters: string[] = [];
   if (opts.fps !== undefined) filters.push(`fps=${opts.fps}`);
+  // A frame passes when it is (almost) a period after the last one passed: 0.9 of the period, so a 30 fps camera
+  // sampled at 5 fps passes every 6th frame despite timestamp jitter.
+  if (opts.maxFps !== undefined) {
+    filters.push(`select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,${(0.9 / opts.maxFps).toFixed(4)})'`);
+  }
   if (opts.height !== undefined) {
     const h = opts.height;
     filters.push(`scale=${width}:${h}:force_original_aspect_ratio=decrease`, `pad=${width}:${h}:(ow-iw)/2:(oh-ih)/2`);

@@ -41,10 +41,12 @@ export interface LiveStreamEvents {
 }
 
 /**
- * One stream under live analysis, the per-stream scheduler: takes the newest frame of its source at `analysis.fps`,
- * runs it through the stream's frame step (`FrameAnalyzer`) and publishes the face events. At most one frame per
- * stream is in flight, so under overload every stream keeps its turn in the pool's FIFO queue, its analyzed rate
- * drops, and nothing queues up.
+ * One stream under live analysis, the per-stream scheduler: when its source has a new frame (sources drop frames beyond
+ * `analysis.fps` inside ffmpeg) and the last one started at least a period ago, it takes the newest frame, runs it
+ * through the stream's frame step (`FrameAnalyzer`) and publishes the face events. Frames are analyzed as they
+ * arrive, not on a timer of their own, so they wait for nothing but the work before them. At most one frame per
+ * stream is in flight: under overload every stream keeps its turn in the pool's FIFO queue, its analyzed rate drops,
+ * the source's one-frame slot drops the rest (counted), and nothing queues up.
  */
 export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly id: string;
@@ -54,11 +56,13 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly #deps: LiveStreamDeps;
   readonly #analyzer: FrameAnalyzer;
   readonly #lifecycle = new CloseOnce('LiveStream', () => this.#teardown());
-  readonly #timer: NodeJS.Timeout;
+  /** Frames start at least this far apart (a little under the period: arrivals jitter). */
+  readonly #minGapMs: number;
+  #wait: NodeJS.Timeout | undefined;
+  #lastStart = Number.NEGATIVE_INFINITY;
   readonly #recent: number[] = [];
   #busy = false;
   #analyzed = 0;
-  #busySkips = 0;
   #latest: AnalyzedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
 
@@ -73,10 +77,12 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       detectEvery: deps.analysis.detectEvery,
       tracking: deps.tracking,
     });
+    this.#minGapMs = (0.9 * 1000) / deps.analysis.fps;
     source.on('state', this.#onState);
     source.on('error', this.#onError);
+    source.on('frame', this.#onFrame);
     this.#publish({ type: 'stream.state', streamId: id, ts: Date.now(), state: 'starting', reason: 'added' });
-    this.#timer = setInterval(() => this.#tick(), 1000 / deps.analysis.fps);
+    this.#onFrame(); // a frame may be waiting already
   }
 
   get closed(): boolean {
@@ -93,7 +99,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       id: this.id,
       kind: this.source.kind,
       received: stats.received,
-      dropped: stats.dropped + this.#busySkips,
+      dropped: stats.dropped,
       analyzed: this.#analyzed,
     };
   }
@@ -116,21 +122,28 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     return this.#lifecycle.close();
   }
 
-  #tick(): void {
-    if (this.source.closed) return; // ended by itself (end of a file, a failure): its state event said why
-    if (this.#busy) {
-      this.#busySkips++;
+  /** A frame is waiting (or the previous one finished): start it now, or when a period has passed. */
+  readonly #onFrame = (): void => {
+    if (this.#busy || this.#wait || this.closed || this.source.closed) return;
+    const early = this.#lastStart + this.#minGapMs - performance.now();
+    if (early > 0) {
+      this.#wait = setTimeout(() => {
+        this.#wait = undefined;
+        this.#onFrame();
+      }, early);
       return;
     }
     const frame = this.source.takeFrame();
     if (!frame) return;
     this.#busy = true;
+    this.#lastStart = performance.now();
     this.#current = this.#analyze(frame)
       .catch((err) => this.#deps.logger.warn({ err, stream: this.id }, 'frame analysis failed'))
       .finally(() => {
         this.#busy = false;
+        this.#onFrame();
       });
-  }
+  };
 
   async #analyze(frame: Frame): Promise<void> {
     const result = await this.#analyzer.step(frame);
@@ -164,7 +177,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   };
 
   async #teardown(): Promise<void> {
-    clearInterval(this.#timer);
+    clearTimeout(this.#wait);
+    this.source.off('frame', this.#onFrame);
     await this.#current;
     this.source.off('state', this.#onState);
     this.source.off('error', this.#onError);

@@ -82,6 +82,8 @@ export class StreamManager {
     this.#checkCapacity();
     const id = this.#uniqueId(`cam-${slug(name)}`);
     const width = config.analysis.frameWidth;
+    // Frames beyond the analysis rate are dropped inside ffmpeg, before they are converted and piped.
+    const maxFps = config.analysis.fps;
     let source: Source;
     let shownUrl: string;
     if (/^rtsps?:\/\//i.test(camera.url)) {
@@ -92,7 +94,7 @@ export class StreamManager {
         throw new InputError('BAD_URL', `not a valid URL: ${redactUrl(camera.url)}`);
       }
       if (!parsed.hostname) throw new InputError('BAD_URL', 'the camera URL has no host');
-      const rtsp = new RtspSource({ url: camera.url, id, width, logger: logger.child({ stream: id }) });
+      const rtsp = new RtspSource({ url: camera.url, id, width, maxFps, logger: logger.child({ stream: id }) });
       rtsp.start();
       source = rtsp;
       shownUrl = redactUrl(camera.url);
@@ -102,6 +104,7 @@ export class StreamManager {
         path,
         id,
         width,
+        maxFps,
         loop: true,
         pace: 'realtime',
         logger: logger.child({ stream: id }),

@@ -93,6 +93,18 @@ describe('FileSource', () => {
     expect(other / ref.length).toBeGreaterThan(5);
   });
 
+  it('maxFps drops frames inside ffmpeg: a 25 fps clip leaves it at the analysis rate, spaced a period apart', async () => {
+    const all = await collect(new FileSource({ path: VIDEO, pace: 'consumer' }));
+    const sampled = await collect(new FileSource({ path: VIDEO, pace: 'consumer', maxFps: 5 }));
+    expect(all.length).toBeGreaterThan(200); // every decoded frame
+    // 5 per second of video, never more (the select filter drops, it never duplicates)
+    const seconds = (all.at(-1)!.ts - all[0]!.ts) / 1000;
+    expect(sampled.length).toBeGreaterThanOrEqual(Math.floor(seconds * 5) - 1);
+    expect(sampled.length).toBeLessThanOrEqual(Math.ceil(seconds * 5) + 1);
+    const gaps = sampled.slice(1).map((f, i) => f.ts - (sampled[i] as Frame).ts);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180);
+  });
+
   it('keeps going past the end of the file with loop: true', async () => {
     const source = new FileSource({ path: VIDEO, pace: 'consumer', fps: 10, loop: true, width: 320 });
     let last: Frame | undefined;
