@@ -167,14 +167,19 @@ export class ModelRunner {
    * time), unless `--engine onnx` was asked for: then a model without an ONNX file is `MODEL_ENGINE_UNSUPPORTED`.
    */
   async #engineFor(resolved: ResolvedModel): Promise<EngineName> {
-    const name = resolved.manifest.name;
+    const engine = await this.#pickEngine(resolved);
+    this.#models[resolved.manifest.name] = engine;
+    return engine;
+  }
+
+  async #pickEngine(resolved: ResolvedModel): Promise<EngineName> {
     if (this.choice.engine === 'onnx') {
-      if (resolved.onnxFile) return (this.#models[name] = 'onnx');
+      if (resolved.onnxFile) return 'onnx';
       if (this.#forced === 'onnx') onnxFile(resolved); // throws MODEL_ENGINE_UNSUPPORTED
     }
     this.#tfjs ??= selectTfjsBackend(this.#backend);
     this.#tfjsChoice = await this.#tfjs;
-    return (this.#models[name] = 'tfjs');
+    return 'tfjs';
   }
 
   async #dispose(): Promise<void> {

@@ -98,7 +98,7 @@ describe('FileSource', () => {
     const sampled = await collect(new FileSource({ path: VIDEO, pace: 'consumer', maxFps: 5 }));
     expect(all.length).toBeGreaterThan(200); // every decoded frame
     // 5 per second of video, never more (the select filter drops, it never duplicates)
-    const seconds = (all.at(-1)!.ts - all[0]!.ts) / 1000;
+    const seconds = ((all.at(-1) as Frame).ts - (all[0] as Frame).ts) / 1000;
     expect(sampled.length).toBeGreaterThanOrEqual(Math.floor(seconds * 5) - 1);
     expect(sampled.length).toBeLessThanOrEqual(Math.ceil(seconds * 5) + 1);
     const gaps = sampled.slice(1).map((f, i) => f.ts - (sampled[i] as Frame).ts);
