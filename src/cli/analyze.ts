@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { BackendName, EngineName } from '../core/config.js';
+import { type BackendName, configSchema, type EngineName } from '../core/config.js';
 import { errorCode, errorMessage, InputError } from '../core/errors.js';
 import type { BusEvent } from '../core/events.js';
 import type { FaceBox, Frame } from '../core/types.js';
@@ -142,7 +142,8 @@ async function printImage(path: string, engine: AnalysisEngine, options: Analyze
  */
 async function printVideo(path: string, engine: AnalysisEngine, options: AnalyzeOptions, workers: number) {
   const source = new FileSource({ path, pace: 'consumer', fps: options.fps, width: options.width });
-  const analyzer = new FrameAnalyzer('video', engine, { detectEvery: options.detectEvery });
+  const { motion, reuse } = configSchema.parse({}).analysis; // the server's defaults
+  const analyzer = new FrameAnalyzer('video', engine, { detectEvery: options.detectEvery, motion, reuse });
   const ahead: { frame: Frame; detections?: Promise<FaceBox[]> }[] = [];
   const summaries: Record<string, unknown>[] = [];
   let faces = 0;
@@ -166,7 +167,7 @@ async function printVideo(path: string, engine: AnalysisEngine, options: Analyze
     collect(result.events);
     faces += result.faces.length;
     const line = { file: path, frame: frame.seq, tMs: toMs(frame.ts), width: frame.width, height: frame.height };
-    options.out(JSON.stringify({ ...line, faces: result.faces }));
+    options.out(JSON.stringify({ ...line, ...(result.skipped ? { skipped: true } : {}), faces: result.faces }));
   };
   try {
     await source.start();

@@ -66,6 +66,31 @@ const models = z
   })
   .strict();
 
+const motionSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** A cell of the frame's 40x30 grey thumbnail changed when its level moved by more than this (0-255). */
+    cellThreshold: z.number().min(1).max(255).default(12),
+    /** Motion: at least this share of the cells changed since the last detection. */
+    minChangedShare: z.number().min(0).max(1).default(0.002),
+    /** Without motion, the detector still runs this often (a face that appears without moving much). */
+    maxIdleMs: z.number().int().min(0).default(2000),
+  })
+  .strict();
+
+const reuseSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** A face's crop is unchanged when its 12x12 grey thumbnail differs by at most this (mean, grey levels). */
+    maxDifference: z.number().min(0).max(255).default(2),
+    /** ...and its scores are reused for at most this long after they were computed. */
+    maxAgeMs: z.number().int().min(0).default(1000),
+  })
+  .strict();
+
+export type MotionOptions = z.infer<typeof motionSchema>;
+export type ReuseOptions = z.infer<typeof reuseSchema>;
+
 const analysis = z
   .object({
     /** Analyzed frames per second per stream. */
@@ -76,6 +101,10 @@ const analysis = z
     frameWidth: z.number().int().min(64).max(3840).default(640),
     maxBatch: z.number().int().min(1).max(256).default(16),
     maxWaitMs: z.number().int().min(0).max(1000).default(5),
+    /** Skip frames where nothing moves and no face is tracked (docs/performance.md, "Motion gate"). */
+    motion: motionSchema.default(motionSchema.parse({})),
+    /** Reuse a face's emotion scores while its crop stays the same (docs/performance.md, "Unchanged faces"). */
+    reuse: reuseSchema.default(reuseSchema.parse({})),
   })
   .strict();
 

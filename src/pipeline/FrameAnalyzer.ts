@@ -1,13 +1,15 @@
-import type { Config } from '../core/config.js';
+import type { Config, MotionOptions, ReuseOptions } from '../core/config.js';
 import type { BusEvent } from '../core/events.js';
 import { faceRecord } from '../core/faceRecord.js';
 import type { EmotionLabel } from '../core/labels.js';
 import type { Box, FaceAnalysis, FaceBox, Frame, RgbImage } from '../core/types.js';
 import { type BatcherOptions, type BatchObserver, EmotionBatcher } from '../inference/EmotionBatcher.js';
-import { cropBatch } from '../inference/faceCrop.js';
+import { cropBatch, cropRegion } from '../inference/faceCrop.js';
 import type { InferencePool } from '../inference/InferencePool.js';
 import { type CropSpec, cropSpec } from '../inference/modelManifest.js';
 import { FaceEventDecider } from '../tracking/FaceEventDecider.js';
+import { MotionGate } from './MotionGate.js';
+import { ScoreReuse } from './ScoreReuse.js';
 
 /** The models a stream's frames go through. The emotion model is the batcher's. */
 export interface AnalysisModels {
@@ -56,6 +58,10 @@ export interface FrameAnalyzerOptions {
   detectEvery: number;
   /** Tracker and smoother settings; unset ones keep their defaults. */
   tracking?: Config['tracking'];
+  /** Skip frames where nothing moves and no face is tracked (absent: never skip). */
+  motion?: MotionOptions;
+  /** Reuse a face's scores while its crop stays the same (absent: classify every face on every frame). */
+  reuse?: ReuseOptions;
 }
 
 /** How often a track's mask score is refreshed (a track without one gets one on its first detection frame). */
@@ -71,8 +77,13 @@ export interface TrackedFaceRecord extends FaceAnalysis {
 /** What one frame step produced. */
 export interface FrameResult {
   frame: Frame;
+  /** The motion gate skipped the frame: nothing moved and no face was tracked (no faces, no events). */
+  skipped: boolean;
   /** Whether the detector ran on this frame (else the tracker predicted the boxes). */
   detected: boolean;
+  /** Faces the emotion model ran on, and faces whose unchanged crop kept their last scores. */
+  classified: number;
+  reused: number;
   faces: TrackedFaceRecord[];
   /** The face events this frame caused, ready for the bus. */
   events: BusEvent[];
@@ -87,12 +98,16 @@ export class FrameAnalyzer {
   readonly decider: FaceEventDecider;
   readonly #engine: AnalysisEngine;
   readonly #detectEvery: number;
+  readonly #gate: MotionGate | undefined;
+  readonly #reuse: ScoreReuse | undefined;
   #sinceDetect = Number.POSITIVE_INFINITY;
 
   constructor(streamId: string, engine: AnalysisEngine, options: FrameAnalyzerOptions) {
     this.#engine = engine;
     this.#detectEvery = options.detectEvery;
     this.decider = new FaceEventDecider(streamId, options.tracking);
+    this.#gate = options.motion?.enabled ? new MotionGate(options.motion) : undefined;
+    this.#reuse = options.reuse?.enabled ? new ScoreReuse(options.reuse) : undefined;
   }
 
   /** Whether the next step runs the detector. */
@@ -106,24 +121,33 @@ export class FrameAnalyzer {
    */
   async step(frame: Frame, detections?: Promise<FaceBox[]>): Promise<FrameResult> {
     const { pool, models, onStage } = this.#engine;
+    const gate = this.#gate;
+    let thumbnail: Uint8Array | undefined;
+    if (gate && !detections && this.decider.trackCount === 0) {
+      thumbnail = gate.thumbnail(frame);
+      if (!gate.moved(thumbnail, frame.ts)) {
+        return { frame, skipped: true, detected: false, classified: 0, reused: 0, faces: [], events: [] };
+      }
+    }
     let found: FaceBox[] | null = null;
     if (detections || this.detectionDue) {
       const t0 = performance.now();
       found = await (detections ?? pool.detect(models.detector, frame, this.decider.minDetectionScore));
       onStage?.('detect', (performance.now() - t0) / 1000);
       this.#sinceDetect = 0;
+      gate?.detected(thumbnail ?? gate.thumbnail(frame), frame.ts);
     }
     this.#sinceDetect++;
     const tracked = this.decider.step(frame.ts, found);
-    const boxes: Box[] = tracked.map((t) => t.box);
     const maskDue = found ? tracked.filter((t) => this.#maskDue(t.trackId, frame.ts)) : [];
-    const [probs, masks] = await Promise.all([
-      this.#classify(frame, boxes),
+    const [scored, masks] = await Promise.all([
+      this.#scores(frame, tracked),
       this.#mask(
         frame,
         maskDue.map((t) => t.box),
       ),
     ]);
+    const { probs } = scored;
     if (masks) {
       this.decider.observeMasks(
         frame.ts,
@@ -142,7 +166,46 @@ export class FrameAnalyzer {
         smoothedLabel: announced ? (smoothed?.label ?? null) : null,
       };
     });
-    return { frame, detected: found !== null, faces, events };
+    return {
+      frame,
+      skipped: false,
+      detected: found !== null,
+      classified: scored.classified,
+      reused: probs.length - scored.classified,
+      faces,
+      events,
+    };
+  }
+
+  /** The emotion scores of the tracked faces: reused where a face's crop is unchanged, else from the model. */
+  async #scores(frame: Frame, tracked: readonly { trackId: string; box: Box }[]) {
+    const reuse = this.#reuse;
+    const probs: Float32Array[] = new Array(tracked.length);
+    const thumbnails: Uint8Array[] = [];
+    const fresh: number[] = [];
+    const { margin } = this.#engine.models.emotion;
+    tracked.forEach((t, i) => {
+      if (reuse) {
+        const thumbnail = reuse.thumbnail(frame, cropRegion(t.box, margin));
+        thumbnails[i] = thumbnail;
+        const kept = reuse.reusable(t.trackId, thumbnail, frame.ts);
+        if (kept) {
+          probs[i] = kept;
+          return;
+        }
+      }
+      fresh.push(i);
+    });
+    const computed = await this.#classify(
+      frame,
+      fresh.map((i) => (tracked[i] as { box: Box }).box),
+    );
+    fresh.forEach((i, k) => {
+      const p = computed[k] as Float32Array;
+      probs[i] = p;
+      reuse?.scored((tracked[i] as { trackId: string }).trackId, thumbnails[i] as Uint8Array, p, frame.ts);
+    });
+    return { probs, classified: fresh.length };
   }
 
   /** Ends every track (the stream stopped or paused); returns their `face.end` events. */

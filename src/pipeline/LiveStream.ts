@@ -23,7 +23,7 @@ export interface StreamInfo {
   name: string;
   kind: Source['kind'];
   state: SourceState;
-  /** Analyzed frames per second over the last few seconds. */
+  /** Frames handled per second over the last few seconds (analyzed, or skipped by the motion gate). */
   fps: number;
   faces: number;
   url?: string;
@@ -63,6 +63,9 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   readonly #recent: number[] = [];
   #busy = false;
   #analyzed = 0;
+  #skipped = 0;
+  #classified = 0;
+  #reused = 0;
   #latest: AnalyzedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
 
@@ -76,6 +79,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.#analyzer = new FrameAnalyzer(id, deps.engine, {
       detectEvery: deps.analysis.detectEvery,
       tracking: deps.tracking,
+      motion: deps.analysis.motion,
+      reuse: deps.analysis.reuse,
     });
     this.#minGapMs = (0.9 * 1000) / deps.analysis.fps;
     source.on('state', this.#onState);
@@ -101,6 +106,9 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       received: stats.received,
       dropped: stats.dropped,
       analyzed: this.#analyzed,
+      skippedNoMotion: this.#skipped,
+      facesClassified: this.#classified,
+      facesReused: this.#reused,
     };
   }
 
@@ -148,9 +156,15 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   async #analyze(frame: Frame): Promise<void> {
     const result = await this.#analyzer.step(frame);
     if (this.closed) return;
+    this.#recent.push(Date.now());
+    if (result.skipped) {
+      this.#skipped++;
+      return;
+    }
     for (const event of result.events) this.#publish(event);
     this.#analyzed++;
-    this.#recent.push(Date.now());
+    this.#classified += result.classified;
+    this.#reused += result.reused;
     this.#latest = { frame, faces: this.#analyzer.decider.visible() };
     this.#deps.onFrameToEvent?.(Math.max(0, Date.now() - frame.ts) / 1000);
     this.emit('analyzed', result);

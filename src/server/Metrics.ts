@@ -6,9 +6,14 @@ export interface StreamCounters {
   kind: string;
   /** Frames decoded by the source. */
   received: number;
-  /** Frames dropped: overwritten in the source's slot, or arriving while the stream was busy. */
+  /** Frames dropped: overwritten in the source's slot while the stream was busy with an earlier one. */
   dropped: number;
   analyzed: number;
+  /** Frames the motion gate skipped: nothing moved and no face was tracked. */
+  skippedNoMotion: number;
+  /** Faces the emotion model ran on, and faces whose unchanged crop kept their scores. */
+  facesClassified: number;
+  facesReused: number;
 }
 
 /** What `/metrics` reads at scrape time (gauges and counters owned by other components). */
@@ -48,6 +53,17 @@ export class Metrics {
     perStream('emostream_frames_received_total', 'Frames decoded from each stream', (s) => s.received);
     perStream('emostream_frames_dropped_total', 'Frames dropped (slot overwritten or stream busy)', (s) => s.dropped);
     perStream('emostream_frames_analyzed_total', 'Frames analyzed per stream', (s) => s.analyzed);
+    perStream(
+      'emostream_frames_skipped_no_motion_total',
+      'Frames skipped by the motion gate (nothing moved, no face tracked)',
+      (s) => s.skippedNoMotion,
+    );
+    perStream('emostream_faces_classified_total', 'Faces the emotion model ran on', (s) => s.facesClassified);
+    perStream(
+      'emostream_faces_reused_total',
+      'Faces whose unchanged crop kept their last scores',
+      (s) => s.facesReused,
+    );
     this.#inference = new Histogram({
       name: 'emostream_inference_seconds',
       help: 'Inference latency per request (detect: one frame; classify: one batch of crops; mask: the due faces of one frame)',

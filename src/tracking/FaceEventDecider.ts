@@ -57,6 +57,11 @@ export class FaceEventDecider {
     return this.#active.length === 0 || this.#lostSinceDetection;
   }
 
+  /** Tracks alive (tentative, confirmed, or lost but not ended). */
+  get trackCount(): number {
+    return this.#tracker.tracks.length;
+  }
+
   /** Lowest detection score worth giving the tracker (its second association round uses low scores). */
   get minDetectionScore(): number {
     return this.#tracker.options.lowScore;
