@@ -27,6 +27,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Whether a tensor of this name exists. */
+  taken(name: string): boolean {
+    return this.#used.has(name);
+  }
+
   input(name: string, elemType: DataTypeCode, dims: (number | string)[]): string {
     if (this.#used.has(name)) throw new Error(`tensor name taken: ${name}`);
     this.#used.add(name);

@@ -3,6 +3,7 @@ import type { GraphBuilder } from './GraphBuilder.js';
 import type { Value } from './nchwOps.js';
 import type { SourceFiles } from './SourceFiles.js';
 import { readWeights, type WeightGroup } from './tfjsWeights.js';
+import { weightTensor } from './weightTensor.js';
 
 interface LayerSpec {
   class_name: string;
@@ -32,7 +33,7 @@ export function denseHead(b: GraphBuilder, sources: SourceFiles, jsonPath: strin
         if (!kernel || kernel.shape[0] !== y.shape[1]) throw new Error(`${hint}: kernel missing or of the wrong shape`);
         let name = b.op(
           'MatMul',
-          [y.name, b.floats(`${hint}/kernel`, kernel.data, kernel.shape)],
+          [y.name, weightTensor(b, `${hint}/kernel`, kernel, kernel.shape)],
           {},
           `${hint}/matmul`,
         );

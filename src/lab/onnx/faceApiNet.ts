@@ -4,6 +4,7 @@ import { add, conv2d, depthwiseConv2d, flattenNhwc, pool, relu, type Value } fro
 import { resizeBilinear, subtractMean } from './preprocess.js';
 import type { SourceFiles } from './SourceFiles.js';
 import { readWeightsManifest, type Weight } from './tfjsWeights.js';
+import { weightTensor } from './weightTensor.js';
 
 /**
  * face-api's expression net (`@vladmandic/face-api` 1.7.15, dist/face-api.node-wasm.js), rebuilt from its source:
@@ -98,7 +99,7 @@ export function readFaceApiNet(sources: SourceFiles, model: ResolvedModel): Face
       const fc = weight(w, 'fc/weights');
       const mm = b.op(
         'MatMul',
-        [features.name, b.floats('faceapi/fc/weights', fc.data, fc.shape)],
+        [features.name, weightTensor(b, 'faceapi/fc/weights', fc, fc.shape)],
         {},
         'faceapi/fc/matmul',
       );

@@ -1,5 +1,6 @@
 import type { GraphBuilder } from './GraphBuilder.js';
 import type { Weight } from './tfjsWeights.js';
+import { weightTensor } from './weightTensor.js';
 
 /**
  * ONNX layers with TensorFlow's semantics, on NCHW tensors whose shape is tracked here (batch -1: dynamic). TF
@@ -41,28 +42,21 @@ function spatial(x: Value, kh: number, kw: number, stride: number, dilation: num
   return { n, h: ph.out, w: pw.out, pads: [ph.begin, pw.begin, ph.end, pw.end] };
 }
 
-/** HWIO -> OIHW. */
-function oihw(f: Weight): Float32Array {
-  const [kh, kw, ci, co] = f.shape as [number, number, number, number];
-  const out = new Float32Array(f.data.length);
+/** Element order HWIO -> OIHW (index into the stored filter of each output element). */
+function oihwOrder(shape: readonly number[]): Int32Array {
+  const [kh, kw, ci, co] = shape as [number, number, number, number];
+  const order = new Int32Array(kh * kw * ci * co);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++)
-          out[((o * ci + i) * kh + y) * kw + x] = f.data[((y * kw + x) * ci + i) * co + o] as number;
-  return out;
+        for (let o = 0; o < co; o++) order[((o * ci + i) * kh + y) * kw + x] = ((y * kw + x) * ci + i) * co + o;
+  return order;
 }
 
-/** HW(C)(M) depthwise -> [C*M, 1, H, W], output channel c*M + m. */
-function depthwiseOihw(f: Weight): Float32Array {
-  const [kh, kw, c, m] = f.shape as [number, number, number, number];
-  const out = new Float32Array(f.data.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < c; i++)
-        for (let j = 0; j < m; j++)
-          out[((i * m + j) * kh + y) * kw + x] = f.data[((y * kw + x) * c + i) * m + j] as number;
-  return out;
+/** Depthwise HW(C)(M) -> [C*M, 1, H, W] is HWIO -> OIHW with C*M outputs of one input each. */
+function depthwiseOrder(shape: readonly number[]): Int32Array {
+  const [kh, kw, c, m] = shape as [number, number, number, number];
+  return oihwOrder([kh, kw, 1, c * m]);
 }
 
 function convNode(b: GraphBuilder, x: Value, o: ConvOptions, depthwise: boolean, hint: string): Value {
@@ -70,8 +64,9 @@ function convNode(b: GraphBuilder, x: Value, o: ConvOptions, depthwise: boolean,
   const dilation = o.dilation ?? 1;
   const { n, h, w, pads } = spatial(x, kh, kw, o.stride, dilation, o.padding);
   const channels = depthwise ? ci * co : co;
-  const weights = depthwise ? depthwiseOihw(o.filter) : oihw(o.filter);
-  const inputs = [b.floats(o.names.filter, weights, depthwise ? [channels, 1, kh, kw] : [co, ci, kh, kw])];
+  const order = depthwise ? depthwiseOrder(o.filter.shape) : oihwOrder(o.filter.shape);
+  const dims = depthwise ? [channels, 1, kh, kw] : [co, ci, kh, kw];
+  const inputs = [weightTensor(b, o.names.filter, o.filter, dims, order)];
   if (o.bias) inputs.push(b.floats(o.names.bias ?? `${o.names.filter}/bias`, o.bias, [channels]));
   const name = b.op(
     'Conv',
