@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,10 +6,12 @@ import type { FaceBox, RgbImage } from '../../src/core/types.js';
 import { blazeFaceAnchors, decodeBlazeFace, letterbox } from '../../src/inference/BlazeFaceDetector.js';
 import type { CropBatch } from '../../src/inference/EmotionClassifier.js';
 import { concatBatches, cropBatch, cropResize } from '../../src/inference/faceCrop.js';
+import { HeadModel } from '../../src/inference/HeadModel.js';
 import { ModelRunner } from '../../src/inference/ModelRunner.js';
 import { labelPermutation, resolveModel } from '../../src/inference/modelManifest.js';
 import { ONNX_MODELS } from '../../src/lab/commands/convertOnnx.js';
 import { writeOnnxModel } from '../../src/lab/onnx/writeOnnxModel.js';
+import { runTraining } from '../../src/lab/training/TrainRun.js';
 import { FileSource } from '../../src/media/FileSource.js';
 import { decodeImage } from '../../src/media/imageFile.js';
 import { onnxBlazeFaceRows, onnxClassify, onnxSession } from '../helpers/onnxSession.js';
@@ -181,5 +183,67 @@ describe('ONNX conversion: provenance', () => {
       );
       expect(model.manifest.onnx).toEqual(written.entry);
     }
+  });
+});
+
+describe('ONNX conversion: train writes both formats', () => {
+  it('a head trained with flip TTA on two backbones comes with a model.onnx equal to the tfjs head within 1e-4', async () => {
+    // Six FER2013 training images per class, linked into a folder-per-class data set.
+    const data = join(tmp, 'train-data');
+    const ferTrain = sharedPath('fer2013', 'train');
+    for (const label of readdirSync(ferTrain).sort()) {
+      mkdirSync(join(data, label), { recursive: true });
+      for (const file of readdirSync(join(ferTrain, label)).sort().slice(0, 6)) {
+        symlinkSync(join(ferTrain, label, file), join(data, label, file));
+      }
+    }
+    const out = join(tmp, 'trained', 'tta-head');
+    await runTraining({
+      decode: (path) => decodeImage(path),
+      data,
+      out,
+      kind: 'emotion',
+      backbones: ['faceapi', 'human'],
+      labels: 'fer2013',
+      epochs: 4,
+      valSplit: 0.15,
+      testSplit: 0,
+      seed: 3,
+      hidden: 32,
+      dropout: 0.3,
+      learningRate: 0.003,
+      batchSize: 16,
+      patience: 4,
+      classWeightPower: 0.5,
+      mirror: false,
+      ttaFlip: true,
+      cacheDir: join(tmp, 'train-cache'),
+      progress: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream,
+    });
+    const model = resolveModel(out);
+    expect(model.manifest.training?.tta).toBe('flip');
+    expect(model.manifest.onnx).toMatchObject({ file: 'model.onnx', convertedBy: 'emostream convert-onnx tta-head' });
+    const session = await onnxSession(readFileSync(join(out, 'model.onnx')));
+    const head = await HeadModel.load(model);
+    let max = 0;
+    let faces = 0;
+    try {
+      for (const crops of batches(model.manifest.input.size, model.manifest.crop?.margin ?? 0.25)) {
+        max = Math.max(max, maxAbsDiff(await onnxClassify(session, crops), await head.predict(crops)));
+        faces += crops.count;
+      }
+    } finally {
+      head.dispose();
+      await session.release();
+    }
+    console.log(
+      `onnx-equivalence trained flip-TTA head (faceapi+human): faces=${faces} max_abs_diff=${max.toExponential(2)}`,
+    );
+    expect(faces).toBeGreaterThan(150);
+    expect(max).toBeLessThan(1e-4);
+    // The train-time conversion is the command's: converting the folder again gives the same bytes.
+    expect(
+      Buffer.from(writeOnnxModel(out, join(tmp, 'again')).bytes).equals(readFileSync(join(out, 'model.onnx'))),
+    ).toBe(true);
   });
 });
