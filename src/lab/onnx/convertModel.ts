@@ -1,3 +1,4 @@
+import { InputError } from '../../core/errors.js';
 import type { ModelManifest, ResolvedModel } from '../../inference/modelManifest.js';
 import { blazeFaceGraph } from './blazeFaceGraph.js';
 import { readFaceApiNet } from './faceApiNet.js';
@@ -43,6 +44,12 @@ export const CONVERTIBLE_RUNTIMES: readonly ModelManifest['runtime'][] = [
  */
 export function convertToOnnx(model: ResolvedModel): Conversion {
   const { manifest } = model;
+  if (!CONVERTIBLE_RUNTIMES.includes(manifest.runtime)) {
+    throw new InputError(
+      'BAD_ARGUMENT',
+      `model ${manifest.name} (runtime ${manifest.runtime}) has no ONNX form; convertible: ${CONVERTIBLE_RUNTIMES.join(', ')}`,
+    );
+  }
   const sources = new SourceFiles();
   const b = new GraphBuilder(manifest.name);
   if (manifest.runtime === 'blazeface') {
