@@ -38,6 +38,11 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('../lab/commands/train.js')).trainCommand,
   },
   {
+    name: 'convert-onnx',
+    summary: 'models to ONNX for the onnx engine, with their provenance (docs/models.md)',
+    load: async () => (await import('../lab/commands/convertOnnx.js')).convertOnnxCommand,
+  },
+  {
     name: 'bench',
     summary: 'inference speed on photos (docs/performance.md)',
     load: async () => (await import('../lab/commands/bench.js')).benchCommand,

@@ -25,8 +25,8 @@ export interface Backbone {
   dispose(): void;
 }
 
-const HUMAN_BLOCK = 'StatefulPartitionedCall/model_1/add_2/add';
-const HUMAN_LOGITS = 'StatefulPartitionedCall/model_1/global_average_pooling2d_1/Mean';
+export const HUMAN_BLOCK = 'StatefulPartitionedCall/model_1/add_2/add';
+export const HUMAN_LOGITS = 'StatefulPartitionedCall/model_1/global_average_pooling2d_1/Mean';
 
 /** Hash of the backbone's name, preprocessing and every weight file it reads. */
 export function backboneKey(name: string, manifest: ModelManifest, weightFiles: readonly string[]): string {
@@ -37,7 +37,7 @@ export function backboneKey(name: string, manifest: ModelManifest, weightFiles: 
 }
 
 /** Weight shards named by a tfjs model.json or a face-api weights manifest. */
-function weightFilesOf(jsonPath: string): string[] {
+export function weightFilesOf(jsonPath: string): string[] {
   const parsed = JSON.parse(readFileSync(jsonPath, 'utf8')) as
     | { weightsManifest: { paths: string[] }[] }
     | { paths: string[] }[];

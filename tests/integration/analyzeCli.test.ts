@@ -93,6 +93,7 @@ describe('emostream analyze (the built CLI)', () => {
       'bench-detect',
       'explain',
       'train',
+      'convert-onnx',
       'bench',
       'bench-live',
       'soak',

@@ -5,6 +5,7 @@ import { EMOTION_LABELS } from '../../core/labels.js';
 import type { RgbImage } from '../../core/types.js';
 import { type Backbone, type BackboneName, loadBackbone } from '../../inference/Backbone.js';
 import { ModelRunner } from '../../inference/ModelRunner.js';
+import { writeOnnxModel } from '../onnx/writeOnnxModel.js';
 import { ProgressBar } from '../ProgressBar.js';
 import { concatSets, extraView, sampleImages, syntheticMaskSets } from './ExtraViews.js';
 import { DEFAULT_CACHE_DIR } from './FeatureCache.js';
@@ -287,6 +288,8 @@ export async function runTraining(options: TrainOptions): Promise<TrainSummary> 
       },
     };
     writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    // The same head for the onnx engine: model.onnx and the manifest's onnx entry (docs/models.md, "ONNX").
+    writeOnnxModel(outDir);
     writeTrainingCurve(
       join(outDir, 'training-curve.png'),
       result.history,
