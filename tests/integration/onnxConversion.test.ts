@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaceBox, RgbImage } from '../../src/core/types.js';
-import { blazeFaceAnchors, decodeBlazeFace, letterbox } from '../../src/inference/BlazeFaceDetector.js';
+import { blazeFaceAnchors, decodeBlazeFace, letterbox } from '../../src/inference/blazeFace.js';
 import type { CropBatch } from '../../src/inference/EmotionClassifier.js';
 import { concatBatches, cropBatch, cropResize } from '../../src/inference/faceCrop.js';
 import { HeadModel } from '../../src/inference/HeadModel.js';
@@ -40,7 +40,7 @@ async function videoFrames(file: string): Promise<RgbImage[]> {
 }
 
 beforeAll(async () => {
-  runner = await ModelRunner.create('wasm');
+  runner = await ModelRunner.create({ engine: 'tfjs', backend: 'wasm' });
   const dir = sharedPath('photos', 'multi_face');
   const images = [];
   for (const file of readdirSync(dir).sort()) images.push({ name: file, image: await decodeImage(join(dir, file)) });
