@@ -17,7 +17,8 @@ export interface EmotionClassifier {
   readonly inputSize: number;
   /** Probabilities, `count` rows of 7 in the project's label order. The batch is one tensor. */
   classify(crops: CropBatch): Promise<Float32Array>;
-  dispose(): void;
+  /** Frees the model (ONNX sessions release asynchronously). */
+  dispose(): void | Promise<void>;
 }
 
 /** The crop batch as an NHWC float tensor, normalised as the manifest says (grey or RGB). */

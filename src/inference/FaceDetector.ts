@@ -5,7 +5,7 @@ import type { FaceBox, RgbImage } from '../core/types.js';
 export interface FaceDetector {
   readonly name: string;
   detect(image: RgbImage, minScore?: number): Promise<FaceBox[]>;
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 /** Greedy non-maximum suppression on boxes sorted by descending score. */

@@ -8,7 +8,7 @@ export interface MaskScorer {
   readonly name: string;
   /** `count` probabilities of "mask present". */
   score(crops: CropBatch): Promise<Float32Array>;
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 /** A face-mask head (`kind: 'mask'`) on tfjs: for each crop, the probability that the face wears a mask. */

@@ -188,7 +188,7 @@ export class ModelRunner {
     this.#classifiers.clear();
     this.#maskModels.clear();
     for (const model of await Promise.allSettled(all)) {
-      if (model.status === 'fulfilled') model.value.dispose();
+      if (model.status === 'fulfilled') await model.value.dispose();
     }
   }
 }

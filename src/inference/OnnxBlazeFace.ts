@@ -45,7 +45,7 @@ export class OnnxBlazeFace implements FaceDetector {
     return decodeBlazeFace(data, this.#anchors, { ...this.#defaults, size: this.#size, image, minScore });
   }
 
-  dispose(): void {
-    void this.#session.release();
+  dispose(): Promise<void> {
+    return this.#session.release();
   }
 }

@@ -80,8 +80,8 @@ export class OnnxEmotionClassifier implements EmotionClassifier {
     return permuteRows(await this.#model.run(crops), this.#permutation);
   }
 
-  dispose(): void {
-    void this.#model.dispose();
+  dispose(): Promise<void> {
+    return this.#model.dispose();
   }
 }
 
@@ -108,7 +108,7 @@ export class OnnxMaskClassifier implements MaskScorer {
     return Float32Array.from({ length: crops.count }, (_, r) => raw[r * k + this.#column] as number);
   }
 
-  dispose(): void {
-    void this.#model.dispose();
+  dispose(): Promise<void> {
+    return this.#model.dispose();
   }
 }
