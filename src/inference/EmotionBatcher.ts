@@ -1,25 +1,25 @@
 import { CloseOnce } from '../core/CloseOnce.js';
 import { AppError } from '../core/errors.js';
-import type { CropBatch } from './EmotionClassifier.js';
-import { concatBatches } from './faceCrop.js';
+import type { CropJob, FaceRegions } from './faceCrop.js';
+import type { CropSpec } from './modelManifest.js';
 
 export interface BatcherOptions {
-  /** Send a batch as soon as it holds this many crops. */
+  /** Send a batch as soon as it holds this many faces. */
   maxBatch: number;
-  /** ...or when its oldest crop has waited this long. */
+  /** ...or when its oldest face has waited this long. */
   maxWaitMs: number;
 }
 
-/** What the batcher sends its batches to: the inference pool. */
+/** What the batcher sends its batches to: the inference pool (which cuts the crops where the model runs). */
 export interface BatchClassifier {
-  classify(model: string, crops: CropBatch): Promise<Float32Array[]>;
+  classify(model: string, crops: CropJob): Promise<Float32Array[]>;
 }
 
 /** Told about every batch sent: its size, and how long the model took for it. */
 export type BatchObserver = (size: number, seconds: number) => void;
 
 interface Pending {
-  crops: CropBatch;
+  faces: FaceRegions;
   resolve: (rows: Float32Array[]) => void;
   reject: (err: Error) => void;
 }
@@ -32,12 +32,14 @@ export interface BatcherStats {
 }
 
 /**
- * One batcher in front of the emotion model collects crops from every stream and sends them as one batch when it
- * holds `maxBatch` crops or the oldest has waited `maxWaitMs`. Each caller gets back its own rows, in order. On the
- * wasm backend batching buys no speed (docs/field-notes.md); it is there for GPU backends, so both limits are config.
+ * One batcher in front of the emotion model collects the faces of every stream's frames and sends them as one batch
+ * (one tensor, crops cut in the worker from the shared frames) when it holds `maxBatch` faces or the oldest has waited
+ * `maxWaitMs`. Each caller gets back its own rows, in order. Batching pays on ONNX Runtime and GPUs, hardly on wasm
+ * (docs/performance.md); both limits are config.
  */
 export class EmotionBatcher {
   readonly model: string;
+  readonly #spec: CropSpec;
   readonly #target: BatchClassifier;
   readonly #options: BatcherOptions;
   readonly #onBatch: BatchObserver | undefined;
@@ -48,9 +50,10 @@ export class EmotionBatcher {
   readonly #lifecycle = new CloseOnce('EmotionBatcher', () => this.#drain());
   readonly stats: BatcherStats = { batches: 0, crops: 0, lastBatchSize: 0 };
 
-  constructor(target: BatchClassifier, model: string, options: BatcherOptions, onBatch?: BatchObserver) {
+  constructor(target: BatchClassifier, model: CropSpec, options: BatcherOptions, onBatch?: BatchObserver) {
     if (options.maxBatch < 1) throw new RangeError('maxBatch must be at least 1');
-    this.model = model;
+    this.model = model.name;
+    this.#spec = model;
     this.#target = target;
     this.#options = options;
     this.#onBatch = onBatch;
@@ -65,13 +68,13 @@ export class EmotionBatcher {
     return this.#pendingCrops;
   }
 
-  /** Probabilities for these crops, one row each, in order. */
-  classify(crops: CropBatch): Promise<Float32Array[]> {
+  /** Probabilities for these faces of one frame, one row each, in order. */
+  classify(faces: FaceRegions): Promise<Float32Array[]> {
     this.#lifecycle.assertOpen();
-    if (crops.count === 0) return Promise.resolve([]);
+    if (faces.boxes.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ crops, resolve, reject });
-      this.#pendingCrops += crops.count;
+      this.#pending.push({ faces, resolve, reject });
+      this.#pendingCrops += faces.boxes.length;
       if (this.#pendingCrops >= this.#options.maxBatch) this.#flush();
       else this.#timer ??= setTimeout(() => this.#flush(), this.#options.maxWaitMs);
     });
@@ -96,9 +99,9 @@ export class EmotionBatcher {
       let count = 0;
       while (this.#pending.length > 0) {
         const next = this.#pending[0] as Pending;
-        if (batch.length > 0 && count + next.crops.count > this.#options.maxBatch) break;
+        if (batch.length > 0 && count + next.faces.boxes.length > this.#options.maxBatch) break;
         batch.push(next);
-        count += next.crops.count;
+        count += next.faces.boxes.length;
         this.#pending.shift();
       }
       this.#pendingCrops -= count;
@@ -112,29 +115,25 @@ export class EmotionBatcher {
     this.stats.batches++;
     this.stats.crops += count;
     this.stats.lastBatchSize = count;
-    const sizes = new Set(batch.map((p) => p.crops.size));
-    const groups = sizes.size === 1 ? [batch] : [...sizes].map((s) => batch.filter((p) => p.crops.size === s));
-    for (const group of groups) {
-      const crops = concatBatches(group.map((p) => p.crops));
-      const t0 = performance.now();
-      const run = this.#target
-        .classify(this.model, crops)
-        .then((rows) => {
-          this.#onBatch?.(crops.count, (performance.now() - t0) / 1000);
-          if (rows.length !== group.reduce((n, p) => n + p.crops.count, 0)) {
-            throw new AppError('BATCH_MISMATCH', `classifier returned ${rows.length} rows for the batch`);
-          }
-          let offset = 0;
-          for (const p of group) {
-            p.resolve(rows.slice(offset, offset + p.crops.count));
-            offset += p.crops.count;
-          }
-        })
-        .catch((err: Error) => {
-          for (const p of group) p.reject(err);
-        });
-      const tracked = run.finally(() => this.#inFlight.delete(tracked));
-      this.#inFlight.add(tracked);
-    }
+    const job: CropJob = { size: this.#spec.size, margin: this.#spec.margin, faces: batch.map((p) => p.faces) };
+    const t0 = performance.now();
+    const run = this.#target
+      .classify(this.model, job)
+      .then((rows) => {
+        this.#onBatch?.(count, (performance.now() - t0) / 1000);
+        if (rows.length !== count) {
+          throw new AppError('BATCH_MISMATCH', `classifier returned ${rows.length} rows for ${count} faces`);
+        }
+        let offset = 0;
+        for (const p of batch) {
+          p.resolve(rows.slice(offset, offset + p.faces.boxes.length));
+          offset += p.faces.boxes.length;
+        }
+      })
+      .catch((err: Error) => {
+        for (const p of batch) p.reject(err);
+      });
+    const tracked = run.finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
   }
 }

@@ -9,6 +9,7 @@ import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 import type { CropBatch } from './EmotionClassifier.js';
+import type { CropJob } from './faceCrop.js';
 import type { RunnerInfo } from './ModelRunner.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
@@ -55,6 +56,7 @@ export class InferencePool {
   readonly #logger: Logger | undefined;
   readonly #lifecycle = new CloseOnce('InferencePool', () => this.#shutdown());
   #nextId = 1;
+  readonly #handOff = { sharedBytes: 0, copiedBytes: 0 };
 
   private constructor(engine: RunnerInfo, init: WorkerInit, options: InferencePoolOptions) {
     this.engine = engine;
@@ -112,22 +114,53 @@ export class InferencePool {
     return this.#queue.length;
   }
 
+  /**
+   * What crossed to the workers: bytes of shared memory (frames, passed without a copy) and bytes copied (crops cut
+   * by the caller, images that are not in shared memory).
+   */
+  get handOff(): { sharedBytes: number; copiedBytes: number } {
+    return { ...this.#handOff };
+  }
+
   detect(detector: string, image: RgbImage, minScore?: number): Promise<FaceBox[]> {
     const plain = { data: image.data, width: image.width, height: image.height };
+    this.#count(image.data);
     return this.#submit({ op: 'detect', detector, image: plain, minScore }) as Promise<FaceBox[]>;
   }
 
-  /** Emotion probabilities for a batch of crops (one tensor in the worker), one row per crop, in order. */
-  async classify(model: string, crops: CropBatch): Promise<Float32Array[]> {
-    if (crops.count === 0) return [];
-    const flat = (await this.#submit({ op: 'classify', model, crops })) as Float32Array;
-    return Array.from({ length: crops.count }, (_, i) => flat.subarray(i * NUM_EMOTIONS, (i + 1) * NUM_EMOTIONS));
+  /**
+   * Emotion probabilities, one row per crop, in order: for a batch of crops, or for faces the worker cuts from their
+   * frames (one tensor in the worker either way).
+   */
+  async classify(model: string, crops: CropBatch | CropJob): Promise<Float32Array[]> {
+    const count = cropCount(crops);
+    if (count === 0) return [];
+    const flat = (await this.#submit({ op: 'classify', model, crops: this.#plainCrops(crops) })) as Float32Array;
+    return Array.from({ length: count }, (_, i) => flat.subarray(i * NUM_EMOTIONS, (i + 1) * NUM_EMOTIONS));
   }
 
-  /** Probability of "mask present" for each crop, from a mask head. */
-  async maskScores(model: string, crops: CropBatch): Promise<Float32Array> {
-    if (crops.count === 0) return new Float32Array(0);
-    return (await this.#submit({ op: 'mask', model, crops })) as Float32Array;
+  /** Probability of "mask present" for each crop (or face of a job), from a mask head. */
+  async maskScores(model: string, crops: CropBatch | CropJob): Promise<Float32Array> {
+    if (cropCount(crops) === 0) return new Float32Array(0);
+    return (await this.#submit({ op: 'mask', model, crops: this.#plainCrops(crops) })) as Float32Array;
+  }
+
+  /** The request as structured clone will carry it (frames as plain views), counting what it shares and copies. */
+  #plainCrops(crops: CropBatch | CropJob): CropBatch | CropJob {
+    if (!('faces' in crops)) {
+      this.#count(crops.data);
+      return crops;
+    }
+    const faces = crops.faces.map(({ image, boxes }) => {
+      this.#count(image.data);
+      return { image: { data: image.data, width: image.width, height: image.height }, boxes };
+    });
+    return { size: crops.size, margin: crops.margin, faces };
+  }
+
+  #count(data: Uint8Array): void {
+    if (data.buffer instanceof SharedArrayBuffer) this.#handOff.sharedBytes += data.byteLength;
+    else this.#handOff.copiedBytes += data.byteLength;
   }
 
   /** `tf.memory().numTensors` of every worker (for leak checks). */
@@ -222,6 +255,10 @@ export class InferencePool {
     for (const slot of slots) slot.job?.reject(closing);
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
+}
+
+function cropCount(crops: CropBatch | CropJob): number {
+  return 'faces' in crops ? crops.faces.reduce((n, f) => n + f.boxes.length, 0) : crops.count;
 }
 
 /** The compiled worker entry: beside this file when running from dist/, else in dist/ (tests run src/ directly). */

@@ -43,6 +43,31 @@ export function cropResize(image: RgbImage, region: Box, size: number, out: Uint
   }
 }
 
+/** Faces of one frame to crop (in the thread that runs the model: the frame is shared memory, crops are not). */
+export interface FaceRegions {
+  image: RgbImage;
+  boxes: readonly Box[];
+}
+
+/** Faces of one or more frames, all cut at one size and margin. */
+export interface CropJob {
+  size: number;
+  margin: number;
+  faces: readonly FaceRegions[];
+}
+
+/** The crops of a job as one contiguous batch, frame after frame, box after box. */
+export function cutCrops(job: CropJob): CropBatch {
+  const { size, margin } = job;
+  const count = job.faces.reduce((n, f) => n + f.boxes.length, 0);
+  const data = new Uint8Array(count * size * size * 3);
+  let k = 0;
+  for (const { image, boxes } of job.faces) {
+    for (const box of boxes) cropResize(image, cropRegion(box, margin), size, data, k++ * size * size * 3);
+  }
+  return { data, count, size };
+}
+
 /** One crop per box, as one contiguous batch ready to become a single tensor. */
 export function cropBatch(image: RgbImage, boxes: readonly Box[], size: number, margin: number): CropBatch {
   const data = new Uint8Array(boxes.length * size * size * 3);

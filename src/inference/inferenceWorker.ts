@@ -1,5 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorCode, errorMessage } from '../core/errors.js';
+import type { CropBatch } from './EmotionClassifier.js';
+import { type CropJob, cutCrops } from './faceCrop.js';
 import { ModelRunner } from './ModelRunner.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
@@ -18,6 +20,11 @@ try {
   process.exit(1);
 }
 
+/** Crops cut already, or faces to cut here from their (shared) frames. */
+function asBatch(crops: CropBatch | CropJob): CropBatch {
+  return 'faces' in crops ? cutCrops(crops) : crops;
+}
+
 port.on('message', async (req: WorkerRequest) => {
   let response: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
@@ -27,13 +34,13 @@ port.on('message', async (req: WorkerRequest) => {
         response = { id: req.id, ok: true, result: await runner.detect(req.detector, req.image, req.minScore) };
         break;
       case 'classify': {
-        const result = await runner.classify(req.model, req.crops);
+        const result = await runner.classify(req.model, asBatch(req.crops));
         transfer.push(result.buffer as ArrayBuffer);
         response = { id: req.id, ok: true, result };
         break;
       }
       case 'mask': {
-        const result = await runner.maskScores(req.model, req.crops);
+        const result = await runner.maskScores(req.model, asBatch(req.crops));
         transfer.push(result.buffer as ArrayBuffer);
         response = { id: req.id, ok: true, result };
         break;

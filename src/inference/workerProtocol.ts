@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 import type { CropBatch } from './EmotionClassifier.js';
+import type { CropJob } from './faceCrop.js';
 import type { RunnerInfo, RunnerOptions } from './ModelRunner.js';
 
 /** Messages between an `InferencePool` and its workers (structured clone; buffers transferred where possible). */
@@ -11,8 +12,8 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { id: number; op: 'detect'; detector: string; image: RgbImage; minScore?: number }
-  | { id: number; op: 'classify'; model: string; crops: CropBatch }
-  | { id: number; op: 'mask'; model: string; crops: CropBatch }
+  | { id: number; op: 'classify'; model: string; crops: CropBatch | CropJob }
+  | { id: number; op: 'mask'; model: string; crops: CropBatch | CropJob }
   | { id: number; op: 'numTensors' }
   | { id: number; op: 'info' };
 

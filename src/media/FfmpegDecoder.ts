@@ -203,7 +203,9 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
     }
     let offset = 0;
     while (offset < chunk.length) {
-      this.#current ??= Buffer.allocUnsafe(this.#frameBytes);
+      // Shared memory: the frame reaches the inference threads without a copy (the one copy is this one, out of
+      // the pipe's chunks).
+      this.#current ??= Buffer.from(new SharedArrayBuffer(this.#frameBytes));
       const n = chunk.copy(this.#current, this.#filled, offset);
       offset += n;
       this.#filled += n;

@@ -4,7 +4,7 @@ import { faceRecord } from '../core/faceRecord.js';
 import type { EmotionLabel } from '../core/labels.js';
 import type { Box, FaceAnalysis, FaceBox, Frame, RgbImage } from '../core/types.js';
 import { type BatcherOptions, type BatchObserver, EmotionBatcher } from '../inference/EmotionBatcher.js';
-import { cropBatch, cropRegion } from '../inference/faceCrop.js';
+import { cropRegion } from '../inference/faceCrop.js';
 import type { InferencePool } from '../inference/InferencePool.js';
 import { type CropSpec, cropSpec } from '../inference/modelManifest.js';
 import { FaceEventDecider } from '../tracking/FaceEventDecider.js';
@@ -41,14 +41,11 @@ export function createAnalysisEngine(
   batching: BatcherOptions = { maxBatch: 16, maxWaitMs: 5 },
   observe: { onBatch?: BatchObserver; onStage?: AnalysisEngine['onStage'] } = {},
 ): AnalysisEngine {
+  const emotion = cropSpec(models.emotion);
   return {
     pool,
-    batcher: new EmotionBatcher(pool, models.emotion, batching, observe.onBatch),
-    models: {
-      detector: models.detector,
-      emotion: cropSpec(models.emotion),
-      mask: models.mask ? cropSpec(models.mask) : undefined,
-    },
+    batcher: new EmotionBatcher(pool, emotion, batching, observe.onBatch),
+    models: { detector: models.detector, emotion, mask: models.mask ? cropSpec(models.mask) : undefined },
     onStage: observe.onStage,
   };
 }
@@ -214,10 +211,10 @@ export class FrameAnalyzer {
   }
 
   async #classify(frame: Frame, boxes: Box[]): Promise<Float32Array[]> {
-    const { batcher, models, onStage } = this.#engine;
+    const { batcher, onStage } = this.#engine;
     if (boxes.length === 0) return [];
     const t0 = performance.now();
-    const probs = await batcher.classify(cropBatch(frame, boxes, models.emotion.size, models.emotion.margin));
+    const probs = await batcher.classify({ image: frame, boxes });
     onStage?.('classify', (performance.now() - t0) / 1000);
     return probs;
   }
@@ -226,10 +223,8 @@ export class FrameAnalyzer {
     const { pool, models, onStage } = this.#engine;
     if (!models.mask || boxes.length === 0) return undefined;
     const t0 = performance.now();
-    const scores = await pool.maskScores(
-      models.mask.name,
-      cropBatch(frame, boxes, models.mask.size, models.mask.margin),
-    );
+    const { name, size, margin } = models.mask;
+    const scores = await pool.maskScores(name, { size, margin, faces: [{ image: frame, boxes }] });
     onStage?.('mask', (performance.now() - t0) / 1000);
     return scores;
   }
@@ -258,6 +253,14 @@ export async function analyzeImage(
     detectEvery: 1,
     tracking: { ...tracking, highScore: IMAGE_FACE_SCORE, lowScore: IMAGE_FACE_SCORE },
   });
-  const result = await analyzer.step({ ...image, ts: 0, seq: 0 });
+  const result = await analyzer.step({ ...inSharedMemory(image), ts: 0, seq: 0 });
   return result.faces.map(({ trackId: _id, smoothedLabel: _label, ...face }) => face);
+}
+
+/** The image in shared memory (one copy here, instead of one per inference request), unless it is there already. */
+function inSharedMemory(image: RgbImage): RgbImage {
+  if (image.data.buffer instanceof SharedArrayBuffer) return image;
+  const data = new Uint8Array(new SharedArrayBuffer(image.data.byteLength));
+  data.set(image.data);
+  return { data, width: image.width, height: image.height };
 }

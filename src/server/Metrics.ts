@@ -20,6 +20,8 @@ export interface StreamCounters {
 export interface MetricsSources {
   streams(): StreamCounters[];
   engine(): { engine: string; backend: string; models: Record<string, string> };
+  /** Bytes that crossed to the inference threads: shared (frames) and copied. */
+  handOff(): { sharedBytes: number; copiedBytes: number };
   poolQueueDepth(): number;
   batcherQueued(): number;
   subscribers(): number;
@@ -115,6 +117,18 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [role, n] of Object.entries(sources.authRefused())) this.inc({ role }, n);
+      },
+    });
+    new Counter({
+      name: 'emostream_inference_handoff_bytes_total',
+      help: 'Bytes handed to the inference threads: shared (frames, no copy) or copied',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const { sharedBytes, copiedBytes } = sources.handOff();
+        this.inc({ kind: 'shared' }, sharedBytes);
+        this.inc({ kind: 'copied' }, copiedBytes);
       },
     });
     new Gauge({

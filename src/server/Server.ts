@@ -97,6 +97,7 @@ export class Server {
     metrics = new Metrics({
       streams: () => this.#streams.streams().map((s) => s.counters),
       engine: () => engineSummary(pool.engine),
+      handOff: () => pool.handOff,
       poolQueueDepth: () => pool.queueDepth,
       batcherQueued: () => this.#batcher.queued,
       subscribers: () => this.#events.stats.subscribers,

@@ -1,22 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { EmotionBatcher } from '../../../src/inference/EmotionBatcher.js';
-import type { CropBatch } from '../../../src/inference/EmotionClassifier.js';
+import type { CropJob, FaceRegions } from '../../../src/inference/faceCrop.js';
 
-/** Crops whose first byte identifies them; the fake model answers each with a row holding that byte. */
-function crops(...ids: number[]): CropBatch {
-  const size = 2;
-  const data = new Uint8Array(ids.length * size * size * 3);
-  ids.forEach((id, i) => {
-    data[i * size * size * 3] = id;
-  });
-  return { data, count: ids.length, size };
+const FRAME = { data: new Uint8Array(12), width: 2, height: 2 };
+const SPEC = { name: 'fake', size: 2, margin: 0.25 };
+
+/** Faces of one frame whose box's x identifies them; the fake model answers each with a row holding that id. */
+function crops(...ids: number[]): FaceRegions {
+  return { image: FRAME, boxes: ids.map((x) => ({ x, y: 0, w: 1, h: 1 })) };
 }
 
 function fakeModel() {
   const batches: number[][] = [];
-  const classify = async (_model: string, batch: CropBatch) => {
-    const stride = batch.size * batch.size * 3;
-    const ids = Array.from({ length: batch.count }, (_, i) => batch.data[i * stride] as number);
+  const classify = async (_model: string, job: CropJob) => {
+    expect(job).toMatchObject({ size: 2, margin: 0.25 });
+    const ids = job.faces.flatMap((f) => f.boxes.map((b) => b.x));
     batches.push(ids);
     return ids.map((id) => Float32Array.of(id, 0, 0, 0, 0, 0, 0));
   };
@@ -28,7 +26,7 @@ const ids = (rows: Float32Array[]) => rows.map((r) => r[0]);
 describe('EmotionBatcher', () => {
   it('sends a batch when it holds maxBatch crops, and gives each caller its own rows in order', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 4, maxWaitMs: 10_000 });
+    const batcher = new EmotionBatcher(model, SPEC, { maxBatch: 4, maxWaitMs: 10_000 });
     const a = batcher.classify(crops(1, 2));
     const b = batcher.classify(crops(3));
     const c = batcher.classify(crops(4, 5));
@@ -43,7 +41,7 @@ describe('EmotionBatcher', () => {
 
   it('sends a partial batch after maxWaitMs', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 32, maxWaitMs: 20 });
+    const batcher = new EmotionBatcher(model, SPEC, { maxBatch: 32, maxWaitMs: 20 });
     const t0 = performance.now();
     expect(ids(await batcher.classify(crops(9)))).toEqual([9]);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
@@ -53,7 +51,7 @@ describe('EmotionBatcher', () => {
 
   it('with maxBatch 1 every request goes at once, alone', async () => {
     const model = fakeModel();
-    const batcher = new EmotionBatcher(model, 'fake', { maxBatch: 1, maxWaitMs: 10_000 });
+    const batcher = new EmotionBatcher(model, SPEC, { maxBatch: 1, maxWaitMs: 10_000 });
     const results = await Promise.all([batcher.classify(crops(1)), batcher.classify(crops(2, 3))]);
     expect(results.map(ids)).toEqual([[1], [2, 3]]);
     expect(model.batches).toEqual([[1], [2, 3]]);
@@ -63,12 +61,12 @@ describe('EmotionBatcher', () => {
     let fail = true;
     const batcher = new EmotionBatcher(
       {
-        classify: async (_model, b) => {
+        classify: async (_model, job) => {
           if (fail) throw new Error('model failed');
-          return Array.from({ length: b.count }, () => new Float32Array(7));
+          return job.faces.flatMap((f) => f.boxes.map(() => new Float32Array(7)));
         },
       },
-      'fake',
+      SPEC,
       { maxBatch: 2, maxWaitMs: 10_000 },
     );
     const failed = batcher.classify(crops(1, 2));
