@@ -177,11 +177,24 @@ export function isBusEventType(value: string): value is BusEventType {
   return (BUS_EVENT_TYPES as readonly string[]).includes(value);
 }
 
+/** Wire texts of published events: built once per event, whatever the number of sinks and subscribers. */
+const encoded = new WeakMap<object, string>();
+
 /**
  * Serialises an event for the wire: one JSON text, with `scores` and `timeShare` in the project's label order
- * whatever order the producer built them in (copied only when they are not in order already).
+ * whatever order the producer built them in (copied only when they are not in order already). Events are not
+ * changed after they are published, so the text is kept with the event and every sink reuses it.
  */
 export function encodeEvent(event: BusEvent | DroppedNotice | EventsErrorMessage): string {
+  let text = encoded.get(event);
+  if (text === undefined) {
+    text = serialise(event);
+    encoded.set(event, text);
+  }
+  return text;
+}
+
+function serialise(event: BusEvent | DroppedNotice | EventsErrorMessage): string {
   if (!('emotion' in event)) return JSON.stringify(event);
   const scoresOk = inLabelOrder(event.emotion.scores);
   const shareOk = event.type !== 'face.end' || inLabelOrder(event.timeShare);
