@@ -7,6 +7,7 @@ import type { BackendName, EngineName } from '../core/config.js';
 import { AppError, InferenceError, ModelLoadError } from '../core/errors.js';
 import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
+import { stageTimes } from '../core/stageTimes.js';
 import type { FaceBox, RgbImage } from '../core/types.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import type { CropJob } from './faceCrop.js';
@@ -224,6 +225,7 @@ export class InferencePool {
       const job = slot.job;
       if (!job || msg.id !== slot.jobId) return; // a numTensors answer, handled by its own listener
       slot.job = undefined;
+      if (msg.ok && msg.stages) for (const [stage, ms] of Object.entries(msg.stages)) stageTimes.add(stage, ms);
       if (msg.ok) job.resolve(msg.result);
       else job.reject(new AppError(msg.error.code, msg.error.message));
       this.#dispatch();

@@ -20,29 +20,45 @@ try {
   process.exit(1);
 }
 
+/** Milliseconds a request spent here, by stage (reported to the main thread's stage times). */
+type Stages = Record<string, number>;
+
+function timed<T>(stages: Stages, stage: string, t0: number, value: T): T {
+  stages[stage] = (stages[stage] ?? 0) + performance.now() - t0;
+  return value;
+}
+
 /** Crops cut already, or faces to cut here from their (shared) frames. */
-function asBatch(crops: CropBatch | CropJob): CropBatch {
-  return 'faces' in crops ? cutCrops(crops) : crops;
+function asBatch(stages: Stages, crops: CropBatch | CropJob): CropBatch {
+  return 'faces' in crops ? timed(stages, 'crop', performance.now(), cutCrops(crops)) : crops;
 }
 
 port.on('message', async (req: WorkerRequest) => {
   let response: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
+  const stages: Stages = {};
   try {
     switch (req.op) {
-      case 'detect':
-        response = { id: req.id, ok: true, result: await runner.detect(req.detector, req.image, req.minScore) };
+      case 'detect': {
+        const t0 = performance.now();
+        const result = timed(stages, 'detect', t0, await runner.detect(req.detector, req.image, req.minScore));
+        response = { id: req.id, ok: true, result, stages };
         break;
+      }
       case 'classify': {
-        const result = await runner.classify(req.model, asBatch(req.crops));
+        const crops = asBatch(stages, req.crops);
+        const t0 = performance.now();
+        const result = timed(stages, 'classify', t0, await runner.classify(req.model, crops));
         transfer.push(result.buffer as ArrayBuffer);
-        response = { id: req.id, ok: true, result };
+        response = { id: req.id, ok: true, result, stages };
         break;
       }
       case 'mask': {
-        const result = await runner.maskScores(req.model, asBatch(req.crops));
+        const crops = asBatch(stages, req.crops);
+        const t0 = performance.now();
+        const result = timed(stages, 'mask', t0, await runner.maskScores(req.model, crops));
         transfer.push(result.buffer as ArrayBuffer);
-        response = { id: req.id, ok: true, result };
+        response = { id: req.id, ok: true, result, stages };
         break;
       }
       case 'numTensors':

@@ -18,7 +18,13 @@ export type WorkerRequest =
   | { id: number; op: 'info' };
 
 export type WorkerResponse =
-  | { id: number; ok: true; result: FaceBox[] | Float32Array | number | RunnerInfo }
+  | {
+      id: number;
+      ok: true;
+      result: FaceBox[] | Float32Array | number | RunnerInfo;
+      /** Milliseconds the request spent in the worker, by stage (crop, detect, classify, mask). */
+      stages?: Record<string, number>;
+    }
   | { id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export type WorkerReady =

@@ -26,6 +26,7 @@
  */
 import { CloseOnce } from '../core/CloseOnce.js';
 import { InvalidStateError, SourceError } from '../core/errors.js';
+import { stageTimes } from '../core/stageTimes.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { Frame } from '../core/types.js';
 import { type ChildExit, ChildProcessHandle } from './ChildProcessHandle.js';
@@ -120,7 +121,7 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
       timeoutMs: this.#opts.startTimeoutMs ?? 15_000,
       readyOn: readyOn === 'spawn' ? 'spawn' : 'markReady',
     });
-    this.#proc.stdout.on('data', (chunk: Buffer) => this.#onStdout(chunk));
+    this.#proc.stdout.on('data', (chunk: Buffer) => stageTimes.time('frame-copy', () => this.#onStdout(chunk)));
     this.#started = started.catch((err: unknown) => {
       // Exit before the first frame: classify from stderr (file not found, refused, ...).
       const info = this.#proc.exitInfo;

@@ -2,6 +2,7 @@ import type { Config, MotionOptions, ReuseOptions } from '../core/config.js';
 import type { BusEvent } from '../core/events.js';
 import { faceRecord } from '../core/faceRecord.js';
 import type { EmotionLabel } from '../core/labels.js';
+import { stageTimes } from '../core/stageTimes.js';
 import type { Box, FaceAnalysis, FaceBox, Frame, RgbImage } from '../core/types.js';
 import { type BatcherOptions, type BatchObserver, EmotionBatcher } from '../inference/EmotionBatcher.js';
 import { cropRegion } from '../inference/faceCrop.js';
@@ -121,8 +122,9 @@ export class FrameAnalyzer {
     const gate = this.#gate;
     let thumbnail: Uint8Array | undefined;
     if (gate && !detections && this.decider.trackCount === 0) {
-      thumbnail = gate.thumbnail(frame);
-      if (!gate.moved(thumbnail, frame.ts)) {
+      const t = stageTimes.time('motion', () => gate.thumbnail(frame));
+      thumbnail = t;
+      if (!stageTimes.time('motion', () => gate.moved(t, frame.ts))) {
         return { frame, skipped: true, detected: false, classified: 0, reused: 0, faces: [], events: [] };
       }
     }
@@ -132,10 +134,10 @@ export class FrameAnalyzer {
       found = await (detections ?? pool.detect(models.detector, frame, this.decider.minDetectionScore));
       onStage?.('detect', (performance.now() - t0) / 1000);
       this.#sinceDetect = 0;
-      gate?.detected(thumbnail ?? gate.thumbnail(frame), frame.ts);
+      if (gate) gate.detected(thumbnail ?? stageTimes.time('motion', () => gate.thumbnail(frame)), frame.ts);
     }
     this.#sinceDetect++;
-    const tracked = this.decider.step(frame.ts, found);
+    const tracked = stageTimes.time('tracking', () => this.decider.step(frame.ts, found));
     const maskDue = found ? tracked.filter((t) => this.#maskDue(t.trackId, frame.ts)) : [];
     const [scored, masks] = await Promise.all([
       this.#scores(frame, tracked),
@@ -152,6 +154,7 @@ export class FrameAnalyzer {
         masks,
       );
     }
+    const t0 = performance.now();
     const size = { w: frame.width, h: frame.height };
     const events = this.decider.observe(frame.ts, { seq: frame.seq, ...size }, probs);
     const faces = tracked.map((t, i): TrackedFaceRecord => {
@@ -163,6 +166,7 @@ export class FrameAnalyzer {
         smoothedLabel: announced ? (smoothed?.label ?? null) : null,
       };
     });
+    stageTimes.add('tracking', performance.now() - t0);
     return {
       frame,
       skipped: false,
@@ -183,7 +187,7 @@ export class FrameAnalyzer {
     const { margin } = this.#engine.models.emotion;
     tracked.forEach((t, i) => {
       if (reuse) {
-        const thumbnail = reuse.thumbnail(frame, cropRegion(t.box, margin));
+        const thumbnail = stageTimes.time('reuse', () => reuse.thumbnail(frame, cropRegion(t.box, margin)));
         thumbnails[i] = thumbnail;
         const kept = reuse.reusable(t.trackId, thumbnail, frame.ts);
         if (kept) {

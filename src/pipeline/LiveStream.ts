@@ -4,6 +4,7 @@ import type { EventBus } from '../core/EventBus.js';
 import type { BusEvent, StreamState } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Source, SourceState } from '../core/source.js';
+import { stageTimes } from '../core/stageTimes.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { Frame } from '../core/types.js';
 import type { TrackedFace } from '../tracking/FaceEventDecider.js';
@@ -172,7 +173,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   #publish(event: BusEvent): void {
     try {
-      this.#deps.bus.publish(event);
+      stageTimes.time('events', () => this.#deps.bus.publish(event));
     } catch (err) {
       this.#deps.logger.error({ err, stream: this.id, type: event.type }, 'event rejected by the bus');
     }

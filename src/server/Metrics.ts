@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { stageTimes } from '../core/stageTimes.js';
 
 /** Per-stream counters the metrics read at scrape time. */
 export interface StreamCounters {
@@ -117,6 +118,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [role, n] of Object.entries(sources.authRefused())) this.inc({ role }, n);
+      },
+    });
+    new Counter({
+      name: 'emostream_stage_seconds_total',
+      help: 'Time spent per stage of the frame path (main thread stages and inference workers), seconds',
+      labelNames: ['stage'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [stage, ms] of Object.entries(stageTimes.snapshot())) this.inc({ stage }, ms / 1000);
       },
     });
     new Counter({
