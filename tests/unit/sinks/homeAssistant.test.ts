@@ -42,7 +42,8 @@ describe('Home Assistant discovery', () => {
       expect(availability[0]?.topic).toBe('emostream/available');
       expect(p.availability_mode).toBe('all');
     }
-    expect((payloads[0]?.availability as { topic: string }[])[1]?.topic).toBe('emostream/cam-front-door/state');
+    const faces = payloads[0] as { availability: { topic: string }[] };
+    expect(faces.availability[1]?.topic).toBe('emostream/cam-front-door/state');
     expect(payloads[4]?.availability).toHaveLength(1);
   });
 
