@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FaceTally } from '../../../src/sinks/mqtt/FaceTally.js';
+import { FaceTally, type StreamSummary } from '../../../src/sinks/mqtt/FaceTally.js';
 import { faceEvent } from './faceEvents.js';
 
 describe('FaceTally', () => {
@@ -37,5 +38,21 @@ describe('FaceTally', () => {
     const tally = new FaceTally(10);
     for (let n = 0; n < 1000; n++) tally.apply(faceEvent('face.new', 'cam', n, n));
     expect(tally.size).toBe(10);
+  });
+});
+
+describe('docs/events.md', () => {
+  it('shows the summary exactly as the sink builds it (same fields, same order)', () => {
+    const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
+    const block = /```json summary\n([\s\S]*?)```/.exec(doc)?.[1];
+    const example = JSON.parse(block ?? '') as StreamSummary;
+    const tally = new FaceTally();
+    tally.apply(faceEvent('face.new', example.streamId, 1, example.ts, 'angry', -0.5));
+    tally.apply(faceEvent('face.new', example.streamId, 2, example.ts, 'neutral', -0.12));
+    const built = tally.summary(example.streamId);
+    expect(Object.keys(example)).toEqual(Object.keys(built));
+    expect(Object.keys(example.labels)).toEqual(Object.keys(built.labels));
+    expect(example.labels).toEqual(built.labels);
+    expect(example.faces).toBe(built.faces);
   });
 });
