@@ -225,9 +225,8 @@ describe('emostream serve with MQTT', () => {
     expect((await s.health()).error).toMatchObject({ code: 'MQTT_UNREACHABLE' });
 
     // A broker appears on that port, but our password is wrong: unauthorized, retried slowly.
-    await startBroker(port, { users: { emostream: 'right-password-8910' } }).then((b) =>
-      open.push({ close: () => b.stop() }),
-    );
+    const authBroker = await startBroker(port, { users: { emostream: 'right-password-8910' } });
+    open.push({ close: () => authBroker.stop() });
     await until('unauthorized', async () => (await s.health()).state === 'unauthorized', 10_000);
     const health = await s.health();
     expect(health.error).toMatchObject({ code: 'MQTT_UNAUTHORIZED' });
@@ -237,6 +236,11 @@ describe('emostream serve with MQTT', () => {
     const refusals = s.logs.filter((l) => l.includes('mqtt broker refused our credentials'));
     expect(refusals).toHaveLength(1); // logged once, not at every retry
     expect(JSON.parse(refusals[0] as string)).toMatchObject({ level: 50 });
+    // The broker going away again is "disconnected", not still "unauthorized".
+    await authBroker.kill();
+    await until('disconnected again', async () => (await s.health()).state === 'disconnected', 10_000);
+    expect((await s.health()).error).toMatchObject({ code: 'MQTT_UNREACHABLE' });
+    await authBroker.restart();
 
     // The right password, from the environment (EMOSTREAM_MQTT_PASSWORD), through the real config loader.
     const dir = mkdtempSync(join(tmpdir(), 'emostream-mqtt-'));

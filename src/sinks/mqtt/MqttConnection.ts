@@ -184,8 +184,9 @@ export class MqttConnection extends TypedEmitter<MqttConnectionEvents> {
         this.#logger.warn({ url: this.url, reason: this.#failure.message }, 'mqtt connection lost; reconnecting');
         this.#setState('disconnected');
         this.emit('disconnected');
-      } else if (this.#state !== 'unauthorized') {
-        this.#setState('disconnected');
+      } else {
+        this.#failure ??= { code: 'MQTT_UNREACHABLE', message: 'the connection closed before the broker answered' };
+        this.#setState(this.#failure.code === 'MQTT_UNAUTHORIZED' ? 'unauthorized' : 'disconnected');
       }
       this.#scheduleRetry();
     });
