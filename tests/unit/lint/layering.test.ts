@@ -66,8 +66,14 @@ describe('layering rules (npm run lint)', () => {
     }
   });
 
-  it('a sink imports core and itself only; the server may wire it', () => {
+  it('a sink imports core and itself only; the server may wire it; the MQTT client only in its sink', () => {
+    const mqttPackage = {
+      'node_modules/mqtt/package.json': '{ "name": "mqtt", "main": "index.js" }\n',
+      'node_modules/mqtt/index.js': 'exports.connect = () => undefined;\n',
+    };
     const ok = cruise({
+      ...mqttPackage,
+      'src/sinks/mqtt/Connection.ts': "import { connect } from 'mqtt';\nexport const c = connect;\n",
       'src/core/bus.ts': 'export const bus = 1;\n',
       'src/sinks/mqtt/Sink.ts':
         "import { bus } from '../../core/bus.js';\nimport { t } from './topics.js';\nexport const s = [bus, t];\n",
@@ -77,6 +83,8 @@ describe('layering rules (npm run lint)', () => {
     });
     expect(ok.status, ok.stdout + ok.stderr).toBe(0);
     const bad = cruise({
+      ...mqttPackage,
+      'src/server/Mqtt.ts': "import { connect } from 'mqtt';\nexport const c = connect;\n",
       'src/server/Metrics.ts': 'export const m = 1;\n',
       'src/sinks/files/x.ts': 'export const f = 1;\n',
       'src/sinks/mqtt/Sink.ts':
@@ -87,5 +95,6 @@ describe('layering rules (npm run lint)', () => {
     const out = bad.stdout + bad.stderr;
     expect(out).toContain('sinks-import-core-only: src/sinks/mqtt/Sink.ts → src/server/Metrics.ts');
     expect(out).toContain('sinks-import-core-only: src/sinks/mqtt/Sink.ts → src/sinks/files/x.ts');
+    expect(out).toContain('mqtt-only-in-its-sink: src/server/Mqtt.ts → node_modules/mqtt/index.js');
   });
 });
