@@ -90,6 +90,18 @@ describe('MQTT sink against a real broker', () => {
       'front door',
     );
 
+    // Home Assistant (re)starts and says so: discovery and state go out again (not availability: unchanged).
+    const configsBefore = rec.on('homeassistant/sensor/emostream_t1_cam_faces/config').length;
+    const availableBefore = rec.on('t1/available').length;
+    const summariesBefore = rec.on('t1/cam/summary').length;
+    await rec.client.publishAsync('homeassistant/status', 'online');
+    await waitFor(
+      'discovery again',
+      () => rec.on('homeassistant/sensor/emostream_t1_cam_faces/config').length > configsBefore,
+    );
+    await waitFor('summary again', () => rec.on('t1/cam/summary').length > summariesBefore);
+    expect(rec.on('t1/available')).toHaveLength(availableBefore);
+
     bus.publish(faceEvent('face.end', 'cam', 1, 4100, 'angry'));
     bus.publish(stateEvent('cam', 'closed', 'removed', 4200));
     await waitFor('discovery cleared', () =>
