@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/cli/loadConfig.js';
 import { BusEventSchema } from '../../src/core/events.js';
 import { EMOTION_LABELS } from '../../src/core/labels.js';
 import { Server } from '../../src/server/Server.js';
+import type { MqttSinkStats } from '../../src/sinks/mqtt/MqttSink.js';
 import { type Broker, ensureMosquitto, recorder, retained, startBroker, startRelay } from '../fixtures/mosquitto.js';
 import { freePort } from '../fixtures/rtspServer.js';
 import { discoveryProblems } from '../helpers/homeAssistantSchema.js';
@@ -39,8 +40,7 @@ async function server(mqtt: Record<string, unknown>, overlay: Record<string, unk
     ...overlay,
   });
   open.push(s.server);
-  const health = async () =>
-    ((await (await fetch(`${s.url}/healthz`)).json()) as { mqtt: Record<string, unknown> & { state: string } }).mqtt;
+  const health = async () => ((await (await fetch(`${s.url}/healthz`)).json()) as { mqtt: MqttSinkStats }).mqtt;
   const metrics = async () => (await fetch(`${s.url}/metrics`)).text();
   const addStream = async () => {
     const res = await fetch(`${s.url}/api/streams`, {
@@ -174,24 +174,33 @@ describe('emostream serve with MQTT', () => {
     expect(observer.on('emo2/available').map((m) => m.payload)).toEqual(['online', 'offline', 'online']);
 
     // 2. The broker dies. The server goes on: events still reach /events, the outbox stays at its bound.
+    const killedAt = Date.now();
     await b.kill();
     await until('disconnected', async () => (await s.health()).state === 'disconnected');
     const wsBefore = ws.messages.length;
     let most = 0;
-    await until('the outbox full and dropping', async () => {
+    let slowestHealthMs = 0;
+    const health = async () => {
+      const t = performance.now();
       const h = await s.health();
-      most = Math.max(most, h.queued as number);
-      return (h.dropped as { outbox_full: number }).outbox_full > 20;
-    });
+      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - t);
+      most = Math.max(most, h.queued);
+      return h;
+    };
+    await until('the outbox full and dropping', async () => (await health()).dropped.outbox_full > 20);
     for (let i = 0; i < 10; i++) {
-      const h = await s.health();
-      most = Math.max(most, h.queued as number);
+      await health();
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(most).toBe(10);
     expect(ws.messages.length).toBeGreaterThan(wsBefore); // the pipeline and /events did not wait for the broker
     const down = await s.health();
     expect(down.error).toMatchObject({ code: 'MQTT_UNREACHABLE' });
+    console.log(
+      `broker down ${((Date.now() - killedAt) / 1000).toFixed(1)} s: outbox at most ${most} (limit 10), ` +
+        `dropped ${JSON.stringify(down.dropped)}, /events got ${ws.messages.length - wsBefore} updates meanwhile, ` +
+        `slowest /healthz ${slowestHealthMs.toFixed(0)} ms`,
+    );
     expect(await s.metrics()).toMatch(/emostream_mqtt_connected 0[\s\S]*emostream_mqtt_outbox_queued 10/);
 
     // 3. The broker is back (empty: no persistence): we reconnect and republish everything retained.
@@ -208,7 +217,7 @@ describe('emostream serve with MQTT', () => {
     expect(json(kept.get(`emo2/${id}/state`))).toMatchObject({ state: 'live' });
     expect(json(kept.get(`emo2/${id}/summary`))).toHaveProperty('faces');
     await waitFor('face events again', () => rec.messages.length > 0);
-    const dropped = (await s.health()).dropped as { outbox_full: number };
+    const dropped = (await s.health()).dropped;
     expect(await s.metrics()).toContain(`emostream_mqtt_dropped_total{cause="outbox_full"} ${dropped.outbox_full}`);
     ws.ws.close();
   });
