@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ afterAll(async () => {
   for (const o of open.reverse()) await o.close().catch(() => undefined);
   await broker?.stop();
 });
+
+const json = (payload: string | undefined) => JSON.parse(payload ?? 'null') as Record<string, unknown>;
 
 function capture() {
   const lines: string[] = [];
@@ -101,6 +104,11 @@ describe('MQTT sink against a real broker', () => {
     );
     await waitFor('summary again', () => rec.on('t1/cam/summary').length > summariesBefore);
     expect(rec.on('t1/available')).toHaveLength(availableBefore);
+
+    const change = { ...faceEvent('face.update', 'cam', 1, 4050, 'sad'), type: 'face.emotion' as const };
+    bus.publish({ ...change, from: 'angry', to: 'sad' });
+    await waitFor('face.emotion', () => rec.on('t1/cam/face/emotion').length === 1);
+    expect(json(rec.on('t1/cam/face/emotion')[0]?.payload)).toMatchObject({ from: 'angry', to: 'sad' });
 
     bus.publish(faceEvent('face.end', 'cam', 1, 4100, 'angry'));
     bus.publish(stateEvent('cam', 'closed', 'removed', 4200));
@@ -211,5 +219,57 @@ describe('MQTT sink against a real broker', () => {
     await waitFor('online again', () => rec.last('t3/available')?.payload === 'online', 10_000);
     expect(rec.on('t3/available').map((m) => m.payload)).toEqual(['online', 'offline', 'online']);
     expect(s.stats.connects).toBe(2);
+  });
+
+  it('the summary goes out at a bounded rate however fast the faces change', async () => {
+    const rec = await recorder(broker.url, ['t5/cam/summary']);
+    open.push(rec);
+    const { sink: s, bus } = sink({ topicPrefix: 't5', summaryIntervalMs: 200 });
+    await waitFor('connected', () => s.stats.state === 'connected', 10_000);
+    bus.publish(faceEvent('face.new', 'cam', 1, 1, 'happy', 0));
+    const start = Date.now();
+    let published = 0;
+    for (let ts = 2; Date.now() - start < 1000; ts++) {
+      // every update changes the mean valence: each one would be a new summary
+      bus.publish(faceEvent('face.update', 'cam', 1, ts, 'happy', (ts % 100) / 100));
+      published++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = Date.now() - start;
+    await new Promise((r) => setTimeout(r, 400));
+    const summaries = rec.on('t5/cam/summary').length;
+    expect(published).toBeGreaterThan(100);
+    // one per interval, plus the first one and the one after the loop
+    expect(summaries).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 3);
+    expect(summaries).toBeGreaterThanOrEqual(3);
+  });
+
+  it('retries with a growing delay, from reconnectMinMs up to reconnectMaxMs', async () => {
+    // A "broker" that accepts and hangs up at once: every attempt fails right away, so the gaps are the backoff.
+    const accepts: number[] = [];
+    const port = await freePort();
+    const server = createServer((socket) => {
+      accepts.push(performance.now());
+      socket.destroy();
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    open.push({ close: () => new Promise((r) => server.close(() => r(undefined))) });
+    const { logger } = capture();
+    const config = configSchema.parse({ mqtt: { url: `mqtt://127.0.0.1:${port}`, topicPrefix: 't6' } }).mqtt;
+    if (!config) throw new Error('no mqtt config');
+    const s = new MqttSink({
+      config: { ...config, reconnectMinMs: 100, reconnectMaxMs: 400 },
+      bus: new EventBus(),
+      describeStream: () => undefined,
+      logger,
+    });
+    open.push(s);
+    await waitFor('six attempts', () => accepts.length >= 6, 10_000);
+    const gaps = accepts.slice(1).map((t, i) => t - (accepts[i] as number));
+    // Timers never fire early: each gap is at least its delay (100, 200, 400, 400, ...), whatever the load.
+    expect(gaps[0]).toBeGreaterThanOrEqual(95);
+    expect(gaps[1]).toBeGreaterThanOrEqual(195);
+    for (const gap of gaps.slice(2)) expect(gap).toBeGreaterThanOrEqual(395);
+    expect(s.stats).toMatchObject({ state: 'disconnected', error: { code: 'MQTT_UNREACHABLE' } });
   });
 });
