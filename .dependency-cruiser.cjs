@@ -28,6 +28,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/(core|inference|tracking|pipeline)/'] },
     },
     {
+      name: 'sinks-import-core-only',
+      comment: 'A sink (src/sinks/<name>) knows core (the bus, events, config) and itself; the server wires it.',
+      severity: 'error',
+      from: { path: '^src/sinks/([^/]+)/' },
+      to: { path: '^src/', pathNot: ['^src/core/', '^src/sinks/$1/'] },
+    },
+    {
       name: 'only-cli-lab-commands-import-lab',
       comment: 'The lab (train, evaluate, benches, the naive baseline) is offline: the server never loads it.',
       severity: 'error',
@@ -100,7 +107,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

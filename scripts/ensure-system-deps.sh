@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (a real Chromium for the browser tests, GStreamer's RTSP server
-# for a real camera on loopback), when they are missing. Fails with a clear message when it cannot.
+# for a real camera on loopback, Mosquitto for a real MQTT broker on loopback), when they are missing. Fails with
+# a clear message when it cannot.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,9 @@ if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0");
   need+=(gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
 fi
+# The MQTT tests start their own broker (never the system service) and read it with mosquitto_sub.
+if ! command -v mosquitto >/dev/null 2>&1 && ! [ -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
+command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -25,6 +29,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }; then
-  echo "ensure-system-deps: apt-get could not install ${need[*]}; the media and browser tests cannot run without them." >&2
+  echo "ensure-system-deps: apt-get could not install ${need[*]}; the media, browser and MQTT tests cannot run without them." >&2
   exit 1
 fi

@@ -16,6 +16,9 @@ const TOKEN_ENV = {
   adminToken: 'EMOSTREAM_ADMIN_TOKEN',
 } as const;
 
+/** The MQTT broker password (used only when the file has an `mqtt` section: the variable alone turns nothing on). */
+const MQTT_PASSWORD_ENV = 'EMOSTREAM_MQTT_PASSWORD';
+
 /**
  * Reads the YAML file (if any), substitutes `${VAR}` in strings from the environment (so camera passwords need
  * not be written in the file), applies token variables and command-line flags, validates against the one schema and
@@ -52,7 +55,11 @@ export function loadConfig(
   for (const [key, name] of Object.entries(TOKEN_ENV)) {
     if (env[name]) auth[key] = env[name];
   }
-  const result = configSchema.safeParse({ ...expanded, server, auth });
+  const withSecrets: Record<string, unknown> = { ...expanded, server, auth };
+  if (expanded.mqtt && typeof expanded.mqtt === 'object' && env[MQTT_PASSWORD_ENV]) {
+    withSecrets.mqtt = { ...(expanded.mqtt as object), password: env[MQTT_PASSWORD_ENV] };
+  }
+  const result = configSchema.safeParse(withSecrets);
   if (!result.success) throw new ConfigError(`${where}: ${describeIssues(result.error)}`);
   return deepFreeze(result.data);
 }

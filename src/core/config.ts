@@ -180,6 +180,67 @@ const camera = z
   })
   .strict();
 
+/** Broker URL schemes the MQTT sink speaks (TCP, TLS, WebSocket, secure WebSocket). */
+export const MQTT_URL_SCHEMES = ['mqtt:', 'mqtts:', 'ws:', 'wss:'] as const;
+
+function isBrokerUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (MQTT_URL_SCHEMES as readonly string[]).includes(url.protocol) && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A topic prefix: one or more levels, no wildcards, no empty level (no leading, trailing or double slash). */
+const topicPrefix = z
+  .string()
+  .regex(/^[^/#+]+(\/[^/#+]+)*$/, 'must be topic levels without wildcards (+, #) or empty levels');
+
+/**
+ * The MQTT sink (docs/events.md, "MQTT"): off unless this section is present. The password should come from
+ * EMOSTREAM_MQTT_PASSWORD rather than the file.
+ */
+const mqtt = z
+  .object({
+    /** mqtt://, mqtts://, ws:// or wss://; a malformed URL is a config error at start. */
+    url: z.string().refine(isBrokerUrl, { message: 'must be an mqtt://, mqtts://, ws:// or wss:// URL with a host' }),
+    topicPrefix: topicPrefix.default('emostream'),
+    /** Default: emostream-<hostname>-<pid>, unique per process. */
+    clientId: z.string().min(1).max(128).optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+    /** Retain the per-stream state and summary (availability and discovery are always retained). */
+    retain: z.boolean().default(true),
+    /** Publish `face.update`s too (off: only face.new, face.emotion, face.end)... */
+    faceUpdates: z.boolean().default(false),
+    /** ...at most one per track per this interval. */
+    faceUpdateIntervalMs: z.number().int().min(100).default(1000),
+    /** Per-stream summary: at most one per stream per this interval, and only when it changed. */
+    summaryIntervalMs: z.number().int().min(100).default(1000),
+    /** Messages waiting for the broker at most (events; the retained state is kept apart, one per topic). */
+    queueLimit: z.number().int().min(10).max(1_000_000).default(1000),
+    connectTimeoutMs: z.number().int().positive().default(10_000),
+    keepaliveMs: z.number().int().min(1000).max(65_535_000).default(30_000),
+    /** Reconnect backoff: doubles from min to max; refused credentials retry at max. */
+    reconnectMinMs: z.number().int().positive().default(1000),
+    reconnectMaxMs: z.number().int().positive().default(30_000),
+    homeAssistant: z
+      .object({
+        /** Publish Home Assistant MQTT discovery for every stream. */
+        discovery: z.boolean().default(true),
+        discoveryPrefix: topicPrefix.default('homeassistant'),
+      })
+      .strict()
+      .default({ discovery: true, discoveryPrefix: 'homeassistant' }),
+  })
+  .strict()
+  .refine((m) => m.reconnectMaxMs >= m.reconnectMinMs, {
+    message: 'reconnectMaxMs must be >= reconnectMinMs',
+    path: ['reconnectMaxMs'],
+  });
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -200,8 +261,11 @@ export const configSchema = z
     /** Tracker and smoother settings (docs/tracking.md); unset ones keep their measured defaults. */
     tracking: trackerSchema.extend(smootherSchema.shape).partial().strict().default({}),
     cameras: z.array(camera).default([]),
+    /** The MQTT sink; absent = off. */
+    mqtt: mqtt.optional(),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type CameraConfig = z.infer<typeof camera>;
+export type MqttConfig = z.infer<typeof mqtt>;

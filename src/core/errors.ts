@@ -68,6 +68,13 @@ export const ERROR_CATALOGUE = {
   WORKER_CRASHED: { status: 503, meaning: 'an inference worker died; its jobs failed' },
   POOL_CLOSED: { status: 503, meaning: 'the inference pool is closed (shutting down)' },
   BATCH_MISMATCH: { status: 500, meaning: 'a model answered a batch with the wrong number of rows' },
+  // sinks (the MQTT broker)
+  MQTT_UNREACHABLE: { status: 502, meaning: 'the MQTT broker does not answer or dropped the connection (retrying)' },
+  MQTT_UNAUTHORIZED: { status: 502, meaning: 'the MQTT broker refused our credentials (retrying slowly)' },
+  MQTT_REFUSED: {
+    status: 502,
+    meaning: 'the MQTT broker refused the connection for another reason (client id, protocol)',
+  },
   // configuration and life cycle
   CONFIG_INVALID: { status: 500, meaning: 'the configuration has an unknown key or a wrong value' },
   CONFIG_UNREADABLE: { status: 500, meaning: 'the configuration file cannot be read' },

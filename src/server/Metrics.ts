@@ -17,6 +17,15 @@ export interface StreamCounters {
   facesReused: number;
 }
 
+/** The MQTT sink's counters (`MqttSink.stats`), read at scrape time. */
+export interface MqttMetricsSource {
+  state: string;
+  connects: number;
+  published: number;
+  queued: number;
+  dropped: Record<string, number>;
+}
+
 /** What `/metrics` reads at scrape time (gauges and counters owned by other components). */
 export interface MetricsSources {
   streams(): StreamCounters[];
@@ -28,6 +37,8 @@ export interface MetricsSources {
   subscribers(): number;
   eventsDropped(): number;
   authRefused(): Record<string, number>;
+  /** Present when the MQTT sink is configured. */
+  mqtt?(): MqttMetricsSource;
 }
 
 /**
@@ -163,6 +174,7 @@ export class Metrics {
         for (const [model, engine] of Object.entries(sources.engine().models)) this.set({ model, engine }, 1);
       },
     });
+    if (sources.mqtt) registerMqttMetrics(registers, sources.mqtt);
   }
 
   observeInference(op: 'detect' | 'classify' | 'mask', seconds: number): void {
@@ -184,4 +196,56 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The MQTT sink's metrics (docs/events.md, "MQTT"): its state, what it published, queued and dropped. */
+function registerMqttMetrics(registers: Registry[], read: () => MqttMetricsSource): void {
+  new Gauge({
+    name: 'emostream_mqtt_connected',
+    help: 'The MQTT sink is connected to its broker (1) or not (0)',
+    registers,
+    collect() {
+      this.set(read().state === 'connected' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'emostream_mqtt_state',
+    help: 'The MQTT sink state (connecting, connected, disconnected, unauthorized, closed), value 1',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ state: read().state }, 1);
+    },
+  });
+  new Gauge({
+    name: 'emostream_mqtt_outbox_queued',
+    help: 'Events waiting in the MQTT outbox (bounded by mqtt.queueLimit)',
+    registers,
+    collect() {
+      this.set(read().queued);
+    },
+  });
+  const counter = (name: string, help: string, value: (s: MqttMetricsSource) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(value(read()));
+      },
+    });
+  counter('emostream_mqtt_published_total', 'Messages the MQTT broker took', (s) => s.published);
+  counter('emostream_mqtt_connects_total', 'Successful connections to the MQTT broker', (s) => s.connects);
+  new Counter({
+    name: 'emostream_mqtt_dropped_total',
+    help: 'MQTT messages not delivered, by cause (outbox_full: the broker was away or slow; shutdown)',
+    labelNames: ['cause'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [cause, n] of Object.entries(read().dropped)) this.inc({ cause }, n);
+    },
+  });
 }

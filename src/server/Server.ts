@@ -14,6 +14,7 @@ import { decodeImage } from '../media/imageFile.js';
 import { WebRtcSource } from '../media/WebRtcSource.js';
 import { analyzeImage, createAnalysisEngine } from '../pipeline/FrameAnalyzer.js';
 import { SignalingServer } from '../signaling/SignalingServer.js';
+import { MqttSink } from '../sinks/mqtt/MqttSink.js';
 import { Auth } from './auth.js';
 import { EventsServer } from './EventsServer.js';
 import { createRequestHandler } from './httpRoutes.js';
@@ -27,7 +28,7 @@ const WEB_CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-
 
 /**
  * `emostream serve`: wires config, models, streams, events and HTTP together, and shuts down in the order of
- * docs/architecture.md: stop accepting → close sources → drain the batcher → close subscribers → dispose models.
+ * docs/architecture.md: stop accepting → close sources → drain the batcher → close subscribers and sinks → dispose models.
  */
 export class Server {
   readonly config: Readonly<Config>;
@@ -38,6 +39,8 @@ export class Server {
   readonly #bus: EventBus;
   readonly #streams: StreamManager;
   readonly #events: EventsServer;
+  /** The MQTT sink, when `mqtt` is configured. */
+  readonly #mqtt: MqttSink | undefined;
   readonly #signaling: SignalingServer;
   readonly #gate: UpgradeGate;
   readonly #lifecycle = new CloseOnce('Server', () => this.#shutdown());
@@ -85,6 +88,14 @@ export class Server {
       queue: { maxEvents: config.events.queueLimit },
       logger: logger.child({ component: 'events' }),
     });
+    this.#mqtt = config.mqtt
+      ? new MqttSink({
+          config: config.mqtt,
+          bus: this.#bus,
+          describeStream: (id) => this.#streams.list().find((s) => s.id === id),
+          logger: logger.child({ component: 'mqtt' }),
+        })
+      : undefined;
     this.#signaling = new SignalingServer({
       createSession: (request) => this.#createSession(request),
       maxSessions: config.limits.maxPublishers,
@@ -103,6 +114,7 @@ export class Server {
       subscribers: () => this.#events.stats.subscribers,
       eventsDropped: () => this.#events.stats.dropped,
       authRefused: () => ({ ...auth.refused }),
+      ...(this.#mqtt ? { mqtt: () => (this.#mqtt as MqttSink).stats } : {}),
     });
     this.#http.on(
       'request',
@@ -123,6 +135,7 @@ export class Server {
           /** Live tensors per inference worker: flat over time, or something leaks. */
           tensors: await pool.numTensors(),
           heapUsedBytes: process.memoryUsage().heapUsed,
+          ...(this.#mqtt ? { mqtt: this.#mqtt.stats } : {}),
         }),
         webClientDir: WEB_CLIENT_DIR,
         logger,
@@ -198,13 +211,14 @@ export class Server {
 
   async #shutdown(): Promise<void> {
     this.#logger.info('shutting down');
+    this.#mqtt?.beginShutdown();
     this.#gate.detach();
     const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeIdleConnections();
     await this.#signaling.close();
     await this.#streams.close();
     await this.#batcher.close();
-    await this.#events.close();
+    await Promise.all([this.#events.close(), this.#mqtt?.close()]);
     await this.#bus.close();
     this.#http.closeAllConnections();
     await httpClosed;

@@ -55,4 +55,57 @@ cameras:
     expect(config.auth.adminToken).toBe('a-very-long-admin-token');
     expect(() => loadConfig(path, {}, {})).toThrow(/DOOR_PASS is not set/);
   });
+
+  it('mqtt: off unless configured; the password from EMOSTREAM_MQTT_PASSWORD; defaults as documented', () => {
+    const env = { EMOSTREAM_MQTT_PASSWORD: 'from-the-environment' };
+    expect(loadConfig(undefined, {}, env).mqtt).toBeUndefined(); // the variable alone turns nothing on
+    const config = loadConfig(file('mqtt: { url: "mqtt://127.0.0.1:1883", username: emo }\n'), {}, env);
+    expect(config.mqtt).toEqual({
+      url: 'mqtt://127.0.0.1:1883',
+      username: 'emo',
+      password: 'from-the-environment',
+      topicPrefix: 'emostream',
+      qos: 0,
+      retain: true,
+      faceUpdates: false,
+      faceUpdateIntervalMs: 1000,
+      summaryIntervalMs: 1000,
+      queueLimit: 1000,
+      connectTimeoutMs: 10_000,
+      keepaliveMs: 30_000,
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 30_000,
+      homeAssistant: { discovery: true, discoveryPrefix: 'homeassistant' },
+    });
+    expect(loadConfig(file('mqtt: { url: "mqtts://b.example", password: in-file }\n'), {}, {}).mqtt?.password).toBe(
+      'in-file',
+    );
+  });
+
+  it('mqtt: a malformed URL or topic prefix is CONFIG_INVALID naming the key, never echoing a password', () => {
+    for (const url of ['http://u:pw-secret-1@127.0.0.1', 'mqtt://', 'not a url', 'mqtt:/no-host', 'file:///x']) {
+      const path = file(`mqtt: { url: "${url}" }\n`);
+      let err: unknown;
+      try {
+        loadConfig(path, {}, {});
+      } catch (e) {
+        err = e;
+      }
+      expect(err, url).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((err as Error).message, url).toContain('mqtt.url: must be an mqtt://');
+      expect((err as Error).message).not.toContain('pw-secret-1');
+    }
+    for (const prefix of ['a/#', 'a/+/b', '/a', 'a/', 'a//b']) {
+      expect(() => loadConfig(file(`mqtt: { url: "mqtt://h", topicPrefix: "${prefix}" }\n`), {}, {}), prefix).toThrow(
+        /mqtt\.topicPrefix/,
+      );
+    }
+    expect(() => loadConfig(file('mqtt: { url: "ws://h:9001/mqtt", qos: 3 }\n'), {}, {})).toThrow(/mqtt\.qos/);
+    expect(() =>
+      loadConfig(file('mqtt: { url: "mqtt://h", reconnectMinMs: 5000, reconnectMaxMs: 1000 }\n'), {}, {}),
+    ).toThrow(/mqtt\.reconnectMaxMs/);
+    expect(() => loadConfig(file('mqtt: { url: "mqtt://h", retian: true }\n'), {}, {})).toThrow(
+      /unknown key mqtt\.retian/,
+    );
+  });
 });

@@ -65,4 +65,36 @@ describe('layering rules (npm run lint)', () => {
       expect(out).toContain(rule);
     }
   });
+
+  it('a sink imports core and itself only; the server may wire it; the MQTT client only in its sink', () => {
+    const mqttPackage = {
+      'node_modules/mqtt/package.json': '{ "name": "mqtt", "main": "index.js" }\n',
+      'node_modules/mqtt/index.js': 'exports.connect = () => undefined;\n',
+    };
+    const ok = cruise({
+      ...mqttPackage,
+      'src/sinks/mqtt/Connection.ts': "import { connect } from 'mqtt';\nexport const c = connect;\n",
+      'src/core/bus.ts': 'export const bus = 1;\n',
+      'src/sinks/mqtt/Sink.ts':
+        "import { bus } from '../../core/bus.js';\nimport { t } from './topics.js';\nexport const s = [bus, t];\n",
+      'src/sinks/mqtt/topics.ts': 'export const t = 1;\n',
+      'src/server/Server.ts': "import { s } from '../sinks/mqtt/Sink.js';\nexport const x = s;\n",
+      'web-client/src/main.ts': 'export const w = 1;\n',
+    });
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    const bad = cruise({
+      ...mqttPackage,
+      'src/server/Mqtt.ts': "import { connect } from 'mqtt';\nexport const c = connect;\n",
+      'src/server/Metrics.ts': 'export const m = 1;\n',
+      'src/sinks/files/x.ts': 'export const f = 1;\n',
+      'src/sinks/mqtt/Sink.ts':
+        "import { m } from '../../server/Metrics.js';\nimport { f } from '../files/x.js';\nexport const s = [m, f];\n",
+      'web-client/src/main.ts': 'export const w = 1;\n',
+    });
+    expect(bad.status).not.toBe(0);
+    const out = bad.stdout + bad.stderr;
+    expect(out).toContain('sinks-import-core-only: src/sinks/mqtt/Sink.ts → src/server/Metrics.ts');
+    expect(out).toContain('sinks-import-core-only: src/sinks/mqtt/Sink.ts → src/sinks/files/x.ts');
+    expect(out).toContain('mqtt-only-in-its-sink: src/server/Mqtt.ts → node_modules/mqtt/index.js');
+  });
 });
