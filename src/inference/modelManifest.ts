@@ -106,11 +106,12 @@ export function resolveModel(nameOrPath: string): ResolvedModel {
   }
   const base = manifest.origin.package ? packageDir(manifest.origin.package) : dir;
   const files = manifest.files.map((f) => join(base, f));
-  const onnxFile = manifest.onnx ? join(dir, manifest.onnx.file) : undefined;
-  for (const f of onnxFile ? [...files, onnxFile] : files) {
+  for (const f of files) {
     if (!existsSync(f)) throw new ModelLoadError(`model file missing: ${f}`, { code: 'MODEL_FILE_MISSING' });
   }
-  return { manifest, dir, files, onnxFile };
+  // A missing ONNX file leaves the model to tfjs (the engine report says so), as a model without one.
+  const onnx = manifest.onnx ? join(dir, manifest.onnx.file) : undefined;
+  return { manifest, dir, files, onnxFile: onnx && existsSync(onnx) ? onnx : undefined };
 }
 
 /**

@@ -23,8 +23,6 @@ export interface WebRtcSourceOptions {
   iceServers?: IceServer[];
   /** Output width (default 640, even). */
   width?: number;
-  /** At most this many frames per second leave ffmpeg (the analysis rate; default: every frame). */
-  maxFps?: number;
   /** Output height (even). Default: from the first keyframe's aspect ratio; later size changes are letterboxed. */
   height?: number;
   /** Raises Chrome's send bitrate floor through the answer. Default 600/1500/3000 kbps. */
@@ -120,7 +118,6 @@ export class WebRtcSource extends TypedEmitter<SourceEvents> implements Source {
     this.#lifecycle = new CloseOnce(`WebRtcSource ${options.id}`, () => this.#teardown());
     this.#pipe = new WebRtcVideoPipe({
       width: options.width ?? 640,
-      maxFps: options.maxFps,
       height: options.height,
       pliIntervalMs: options.pliIntervalMs,
       reorderDelayMs: options.reorderDelayMs,

@@ -12,8 +12,6 @@ import type { RtpPacketIn } from './rtp/rtpPacket.js';
 
 export interface WebRtcVideoPipeOptions {
   width: number;
-  /** At most this many frames per second leave ffmpeg. */
-  maxFps?: number;
   height?: number;
   pliIntervalMs?: number;
   reorderDelayMs?: number;
@@ -63,7 +61,10 @@ export class WebRtcVideoPipe {
   #decoder: FfmpegDecoder | undefined;
   #ivf: IvfWriter | undefined;
   #size: { width: number; height: number } | undefined;
-  /** Capture times of frames written to ffmpeg and not yet decoded (ffmpeg keeps the order, one out per one in). */
+  /**
+   * Capture times of frames written to ffmpeg and not yet decoded (ffmpeg keeps the order, one out per one in: so
+   * this decoder drops no frame itself; the analysis rate is applied after it, by the source's one-frame slot).
+   */
   #captureTimes: number[] = [];
   #clock: { rtp: number; wall: number; unwrapped: number; last: number } | undefined;
   #lastTs = 0;
@@ -174,7 +175,6 @@ export class WebRtcVideoPipe {
       stdin: true,
       width,
       height,
-      maxFps: this.#opts.maxFps,
       ffmpegPath: this.#opts.ffmpegPath,
       logger: this.#opts.logger,
     });

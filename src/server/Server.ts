@@ -186,7 +186,6 @@ export class Server {
       name: request.name,
       iceServers: this.config.webrtc.iceServers as { urls: string | string[] }[],
       width: this.config.analysis.frameWidth,
-      maxFps: this.config.analysis.fps,
       logger: this.#logger.child({ stream: id }),
     });
     try {

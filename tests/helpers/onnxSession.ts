@@ -26,7 +26,8 @@ export async function onnxBlazeFaceRows(
   pads: { top: number; bottom: number; left: number; right: number },
 ): Promise<Float32Array> {
   const feeds = {
-    image: new ort.Tensor('uint8', image.data, [1, image.height, image.width, 3]),
+    // ORT's binding refuses shared memory, and decoded frames are shared (see src/inference/OnnxBlazeFace.ts)
+    image: new ort.Tensor('uint8', new Uint8Array(image.data), [1, image.height, image.width, 3]),
     pads: new ort.Tensor(
       'int64',
       BigInt64Array.from([0, pads.top, pads.left, 0, 0, pads.bottom, pads.right, 0].map(BigInt)),
