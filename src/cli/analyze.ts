@@ -164,6 +164,7 @@ async function printVideo(path: string, engine: AnalysisEngine, options: Analyze
     firstTs ??= frame.ts;
     lastTs = frame.ts;
     const result = await analyzer.step(frame, head.detections);
+    frame.release?.(); // every inference on it is done
     collect(result.events);
     faces += result.faces.length;
     const line = { file: path, frame: frame.seq, tMs: toMs(frame.ts), width: frame.width, height: frame.height };

@@ -9,6 +9,12 @@ export interface Frame {
   readonly ts: number;
   /** Sequence number within its source, from 0. */
   readonly seq: number;
+  /**
+   * Gives the frame's memory back to its source for the next frames (live sources recycle it). Call it once nothing
+   * reads the frame any more (analysis done, no longer the latest); the data must not be read after. Optional: a frame
+   * never released is garbage-collected.
+   */
+  readonly release?: () => void;
 }
 
 /** An axis-aligned box in pixels of the frame it was found in. */

@@ -32,6 +32,7 @@ import type { Frame } from '../core/types.js';
 import { type ChildExit, ChildProcessHandle } from './ChildProcessHandle.js';
 import { buildDecoderArgs, decoderExitError, type FfmpegDecoderOptions } from './decoderArgs.js';
 import { resolveFfmpegPath } from './ffmpegPath.js';
+import { acquireFrameMemory, releaser } from './frameMemory.js';
 
 export interface DecodedFrame extends Frame {
   /** Presentation time of the frame in the input, ms (only with `pts: true`). */
@@ -206,7 +207,7 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
     while (offset < chunk.length) {
       // Shared memory: the frame reaches the inference threads without a copy (the one copy is this one, out of
       // the pipe's chunks).
-      this.#current ??= Buffer.from(new SharedArrayBuffer(this.#frameBytes));
+      this.#current ??= acquireFrameMemory(this.#frameBytes);
       const n = chunk.copy(this.#current, this.#filled, offset);
       offset += n;
       this.#filled += n;
@@ -223,6 +224,7 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
   #completeFrame(data: Buffer): void {
     const frame: DecodedFrame = {
       data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      release: releaser(data),
       width: this.#width,
       height: this.#height ?? 0,
       ts: Date.now(),

@@ -193,7 +193,14 @@ export class FileSource extends TypedEmitter<SourceEvents> implements Source {
     let ts = this.#startMs + (decoded.ptsMs ?? Date.now() - this.#startMs);
     if (ts <= this.#lastTs) ts = this.#lastTs + 1;
     this.#lastTs = ts;
-    const frame: Frame = { data: decoded.data, width: decoded.width, height: decoded.height, ts, seq: decoded.seq };
+    const frame: Frame = {
+      data: decoded.data,
+      width: decoded.width,
+      height: decoded.height,
+      ts,
+      seq: decoded.seq,
+      release: decoded.release,
+    };
     this.#received++;
     if (this.pace === 'realtime') {
       this.#slot.put(frame);

@@ -1,8 +1,9 @@
 import type { Frame } from '../core/types.js';
 
 /**
- * The one-frame slot between a source and its consumer: `put()` overwrites the frame that is waiting (and counts it
- * as dropped), `take()` hands over the newest frame once. A slow consumer therefore never makes memory grow.
+ * The one-frame slot between a source and its consumer: `put()` overwrites the frame that is waiting (counts it as
+ * dropped, and releases its memory), `take()` hands over the newest frame once (the taker releases it). A slow
+ * consumer therefore never makes memory grow.
  */
 export class LatestFrameSlot<F extends Frame = Frame> {
   #frame: F | undefined;
@@ -25,7 +26,10 @@ export class LatestFrameSlot<F extends Frame = Frame> {
   }
 
   put(frame: F): void {
-    if (this.#frame !== undefined) this.#dropped++;
+    if (this.#frame !== undefined) {
+      this.#dropped++;
+      this.#frame.release?.();
+    }
     this.#frame = frame;
     this.#received++;
   }
@@ -37,8 +41,9 @@ export class LatestFrameSlot<F extends Frame = Frame> {
     return frame;
   }
 
-  /** Forgets the waiting frame without counting it as dropped. */
+  /** Forgets (and releases) the waiting frame without counting it as dropped. */
   clear(): void {
+    this.#frame?.release?.();
     this.#frame = undefined;
   }
 }

@@ -196,6 +196,7 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
         height: decoded.height,
         ts: decoded.ts,
         seq: this.#seq++,
+        release: decoded.release,
       };
       this.#slot.put(frame);
       if (this.#state !== 'live') {

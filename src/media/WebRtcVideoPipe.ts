@@ -205,6 +205,7 @@ export class WebRtcVideoPipe {
       height: f.height,
       ts,
       seq: this.#seq++,
+      release: f.release,
     });
   }
 

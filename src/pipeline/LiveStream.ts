@@ -37,7 +37,10 @@ export interface AnalyzedFrame {
 }
 
 export interface LiveStreamEvents {
-  /** A frame was analyzed (its faces and events; the events are on the bus already). */
+  /**
+   * A frame was analyzed (its faces and events; the events are on the bus already). The frame's pixels may be reused
+   * once the next frame is analyzed: copy them to keep them.
+   */
   analyzed: (result: FrameResult) => void;
 }
 
@@ -154,21 +157,30 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       });
   };
 
+  /** The frame's memory goes back to its source once analyzed, unless it becomes the latest (for snapshots). */
   async #analyze(frame: Frame): Promise<void> {
-    const result = await this.#analyzer.step(frame);
-    if (this.closed) return;
-    this.#recent.push(Date.now());
-    if (result.skipped) {
-      this.#skipped++;
-      return;
+    let kept = false;
+    try {
+      const result = await this.#analyzer.step(frame);
+      if (this.closed) return;
+      this.#recent.push(Date.now());
+      if (result.skipped) {
+        this.#skipped++;
+        return;
+      }
+      for (const event of result.events) this.#publish(event);
+      this.#analyzed++;
+      this.#classified += result.classified;
+      this.#reused += result.reused;
+      const previous = this.#latest?.frame;
+      this.#latest = { frame, faces: this.#analyzer.decider.visible() };
+      kept = true;
+      previous?.release?.();
+      this.#deps.onFrameToEvent?.(Math.max(0, Date.now() - frame.ts) / 1000);
+      this.emit('analyzed', result);
+    } finally {
+      if (!kept) frame.release?.();
     }
-    for (const event of result.events) this.#publish(event);
-    this.#analyzed++;
-    this.#classified += result.classified;
-    this.#reused += result.reused;
-    this.#latest = { frame, faces: this.#analyzer.decider.visible() };
-    this.#deps.onFrameToEvent?.(Math.max(0, Date.now() - frame.ts) / 1000);
-    this.emit('analyzed', result);
   }
 
   #publish(event: BusEvent): void {
@@ -198,6 +210,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.source.off('state', this.#onState);
     this.source.off('error', this.#onError);
     await this.source.close();
+    this.#latest?.frame.release?.();
     for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
     this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: 'closed', reason: 'removed' });
   }

@@ -31,7 +31,8 @@ export async function renderSnapshot({ frame, faces }: AnalyzedFrame): Promise<B
     );
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${frame.width}" height="${frame.height}">${shapes.join('')}</svg>`;
-  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+  // A copy: the frame's memory goes back to its source when a newer frame is analyzed, which may be before sharp reads it.
+  return sharp(Buffer.from(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .jpeg({ quality: 80 })
     .toBuffer();

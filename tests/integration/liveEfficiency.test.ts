@@ -135,9 +135,11 @@ describe('hand-off to the inference threads', () => {
     });
     let analyzed = 0;
     let sharedFrames = true;
+    const memory = new Set<ArrayBufferLike>();
     await new Promise<void>((resolve) => {
       stream.on('analyzed', (result) => {
         sharedFrames &&= result.frame.data.buffer instanceof SharedArrayBuffer;
+        memory.add(result.frame.data.buffer);
         if (++analyzed === 20) resolve();
       });
     });
@@ -145,6 +147,9 @@ describe('hand-off to the inference threads', () => {
     await bus.close();
     const after = pool.handOff;
     expect(sharedFrames).toBe(true);
+    // Frames' memory is recycled once analyzed (a new SharedArrayBuffer costs ~3 ms): a handful of buffers in turn
+    // (the frame being decoded, the queued ones, the one analyzed, the latest), not one per frame.
+    expect(memory.size).toBeLessThanOrEqual(6);
     expect(after.copiedBytes - before.copiedBytes).toBe(0);
     // every detection and every emotion batch carried a whole 640x360 frame, shared
     expect(after.sharedBytes - before.sharedBytes).toBeGreaterThanOrEqual(20 * 640 * 360 * 3);
