@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (a real Chromium for the browser tests, GStreamer's RTSP server
-# for a real camera on loopback), when they are missing. Fails with a clear message when it cannot.
+# for a real camera on loopback, PyTorch for the lab's CNN training script), when they are missing. Fails with a
+# clear message when it cannot.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,10 @@ if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0");
   || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 vp8enc >/dev/null 2>&1; then
   need+=(gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad)
+fi
+# src/lab/cnn: training, plots and ONNX export on Debian's PyTorch.
+if ! /usr/bin/python3 -c 'import torch, PIL, matplotlib, onnx' >/dev/null 2>&1; then
+  need+=(python3-torch python3-pil python3-matplotlib python3-onnx)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -1,4 +1,4 @@
-"""FER2013 JPEGs + FER+ votes -> arrays, decoded once into a .npy cache; the seeded validation split."""
+"""FER2013 JPEGs + FER+ votes -> arrays, decoded once into a .npz cache; the seeded validation split."""
 import csv
 import hashlib
 import os
@@ -49,17 +49,24 @@ def _decode(path):
     return np.asarray(img, dtype=np.uint8)
 
 
-def load_split(data_dir, split, cache_dir):
-    """Images of `split` (train|test) that the FER+ CSV lists, with their votes and majority; cached as .npz."""
-    data_dir = Path(data_dir)
+def load_split(data_dir, split, cache_dir, subset=None):
+    """Images of `split` (train|test) that the FER+ CSV lists, with their votes and majority; cached as .npz
+    keyed by the data folder's path (delete the cache if the files change). `subset=(n, seed)` decodes only n of
+    them, drawn with that seed, and bypasses the cache (tiny test runs)."""
+    data_dir = Path(data_dir).resolve()
     usage = {'train': 'Training', 'test': 'PublicTest'}[split]
-    cache = Path(cache_dir) / f'{split}.npz'
-    if cache.exists():
+    cache = Path(cache_dir) / f'{split}-{hashlib.sha1(str(data_dir).encode()).hexdigest()[:10]}.npz'
+    if cache.exists() and subset is None:
         z = np.load(cache)
         return {k: z[k] for k in z.files}
     labels = read_ferplus(data_dir / 'ferplus.csv', usage)
     paths = sorted(str(p.relative_to(data_dir)) for p in (data_dir / split).glob('*/*.jpg'))
     paths = [p for p in paths if p in labels]
+    if not paths:
+        raise SystemExit(f'no FER+ labelled images under {data_dir / split}')
+    if subset:
+        n, seed = subset
+        paths = sorted(np.random.default_rng(seed).permutation(paths)[:n].tolist())
     images = np.stack([_decode(data_dir / p) for p in paths])
     out = {
         'images': images,
@@ -68,6 +75,8 @@ def load_split(data_dir, split, cache_dir):
         'paths': np.array(paths),
         'fer2013': np.array([LABELS.index(p.split('/')[1]) for p in paths], dtype=np.int64),
     }
+    if subset:
+        return out
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix('.tmp.npz')
     np.savez(tmp, **out)

@@ -55,7 +55,8 @@ def parse_args(argv=None):
     p.add_argument('--scale', type=float, default=0.1, help='max relative zoom')
     p.add_argument('--erase', type=float, default=0.25, help='random-erasing probability')
     p.add_argument('--mask', type=float, default=0.0, help='probability of a drawn face mask over the lower face')
-    p.add_argument('--limit', type=int, default=0, help='use only N training and N validation images (tests)')
+    p.add_argument('--limit', type=int, default=0,
+                   help='tiny run: decode only about N/(1-val-fraction) seeded-random images (no cache)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out from last.pt')
     p.add_argument('--stop-after', type=int, default=0, help='stop once this epoch is done (resume later)')
     p.add_argument('--threads', type=int, default=2)
@@ -64,7 +65,8 @@ def parse_args(argv=None):
 
 def prepare(args):
     """Train / validation tensors. Validation keeps the evaluation protocol: majority in our 7 or contempt."""
-    d = load_split(args.data, 'train', args.cache)
+    subset = (math.ceil(args.limit / (1 - args.val_fraction)), args.seed) if args.limit else None
+    d = load_split(args.data, 'train', args.cache, subset)
     is_val = val_split(d['images'], d['majority'], args.val_fraction, args.split_seed)
     if args.labels == 'majority':
         targets = np.full((len(is_val), len(LABELS)), np.nan, dtype=np.float32)
@@ -74,9 +76,6 @@ def prepare(args):
         targets = probability_targets(d['votes'])
     train = np.flatnonzero(~is_val & ~np.isnan(targets[:, 0]))
     val = np.flatnonzero(is_val & ((d['majority'] >= 0) | (d['majority'] == CONTEMPT)))
-    if args.limit:
-        pick = np.random.default_rng(args.seed)
-        train, val = np.sort(pick.permutation(train)[: args.limit]), np.sort(pick.permutation(val)[: args.limit])
     # channels_last: faster convolutions on CPU (about 20% here).
     x = (torch.from_numpy(d['images']).float().unsqueeze(1) * SCALE + OFFSET).contiguous(memory_format=torch.channels_last)
     return x[train], torch.from_numpy(targets[train]), x[val], torch.from_numpy(d['majority'][val])
