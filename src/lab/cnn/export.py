@@ -2,6 +2,7 @@
 Both take NHWC float32 [N,48,48,1] = pixel * scale + offset and give softmax probabilities in our label order."""
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import LABELS  # noqa: E402
 from model import Block, EmotionNet  # noqa: E402
+from train import OFFSET, RUN_OPTIONS, SCALE  # noqa: E402
 
 
 class Served(nn.Module):
@@ -98,6 +101,25 @@ def tfjs_model(net):
     return model_json, b''.join(w.tobytes() for _, w in k.weights)
 
 
+def training_record(ckpt, run):
+    """What training.json says about the exported weights: how they were made and how to feed them."""
+    a, history = ckpt['args'], json.loads((run / 'history.json').read_text())
+    return {
+        'command': a.get('command', 'not recorded'), 'seed': a['seed'],
+        'data': 'FER2013 train JPEGs (fer2013/train) with FER+ labels (ferplus.csv, usage Training)',
+        'labels': a['labels'], 'labelOrder': LABELS, 'outputs': 'probabilities',
+        'validation': {'fraction': a['val_fraction'], 'splitSeed': a['split_seed'],
+                       'metric': 'accuracy vs FER+ majority, contempt counted wrong'},
+        'hyperParameters': {k: a[k] for k in RUN_OPTIONS if k not in ('labels', 'seed', 'limit')},
+        'parameters': sum(v.numel() for k, v in ckpt['model'].items() if 'running' not in k and 'tracked' not in k),
+        'epochsPlanned': a['epochs'], 'epochsDone': len(history), 'exportedEpoch': ckpt['epoch'],
+        'valAccuracy': history[ckpt['epoch'] - 1]['val_acc'],
+        'normalisation': {'formula': 'pixel_0_255 * scale + offset', 'scale': SCALE, 'offset': OFFSET},
+        'input': {'size': 48, 'colour': 'grey', 'layout': 'NHWC float32 [N,48,48,1]', 'name': 'input'},
+        'history': history,
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('checkpoint', help='best.pt or last.pt of a run')
@@ -105,11 +127,16 @@ def main():
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    net, _ = load(args.checkpoint)
+    net, ckpt = load(args.checkpoint)
     export_onnx(net, out / 'model.onnx')
     model_json, weights = tfjs_model(net)
     (out / 'model.json').write_text(json.dumps(model_json))
     (out / 'weights.bin').write_bytes(weights)
+    run = Path(args.checkpoint).parent
+    if (run / 'history.json').exists():
+        (out / 'training.json').write_text(json.dumps(training_record(ckpt, run), indent=1))
+    if (run / 'training-curve.png').exists():
+        shutil.copyfile(run / 'training-curve.png', out / 'training-curve.png')
     print(f'wrote {out}/model.onnx, model.json, weights.bin ({len(weights)} bytes)', file=sys.stderr)
 
 

@@ -1,10 +1,10 @@
 """Trains the emotion CNN on FER2013 images with FER+ labels. One line per epoch on stderr; checkpoints every epoch
-in --out (last.pt, best.pt by validation accuracy), history.json, training-curve.png, summary.json.
-Run `/usr/bin/python3 src/lab/cnn/train.py --help` for the options."""
+in --out (last.pt, best.pt by validation accuracy), history.json, training-curve.png, summary.json."""
 import argparse
 import hashlib
 import json
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -115,8 +115,9 @@ def main(argv=None):
     args = parse_args(argv)
     out = Path(args.out)
     ckpt = torch.load(out / 'last.pt') if args.resume else None
+    args.command = shlex.join(['/usr/bin/python3', *sys.argv])
     if ckpt:
-        for k in RUN_OPTIONS:
+        for k in RUN_OPTIONS + ['command']:
             setattr(args, k, ckpt['args'][k])
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
@@ -177,7 +178,8 @@ def main(argv=None):
         if val_acc > best['acc']:
             best = {'acc': val_acc, 'epoch': epoch}
             torch.save({'model': model.state_dict(), 'config': model.config, 'epoch': epoch, 'args': vars(args)},
-                       out / 'best.pt')
+                       out / 'best.tmp')
+            (out / 'best.tmp').replace(out / 'best.pt')
         state = {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'generator': gen.get_state(),
                  'torch_rng': torch.get_rng_state(), 'history': history, 'best': best, 'epoch': epoch,
                  'args': vars(args), 'config': model.config}
