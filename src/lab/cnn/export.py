@@ -2,7 +2,6 @@
 Both take NHWC float32 [N,48,48,1] = pixel * scale + offset and give softmax probabilities in our label order."""
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import LABELS  # noqa: E402
 from model import Block, EmotionNet  # noqa: E402
+from plot import plot_history  # noqa: E402
 from train import OFFSET, RUN_OPTIONS, SCALE  # noqa: E402
 
 
@@ -135,8 +135,7 @@ def main():
     run = Path(args.checkpoint).parent
     if (run / 'history.json').exists():
         (out / 'training.json').write_text(json.dumps(training_record(ckpt, run), indent=1))
-    if (run / 'training-curve.png').exists():
-        shutil.copyfile(run / 'training-curve.png', out / 'training-curve.png')
+        plot_history(json.loads((run / 'history.json').read_text()), out / 'training-curve.png')
     print(f'wrote {out}/model.onnx, model.json, weights.bin ({len(weights)} bytes)', file=sys.stderr)
 
 

@@ -11,7 +11,7 @@ def plot_history(history, path):
     for split in ('train', 'val'):
         loss.plot(epochs, [h[f'{split}_loss'] for h in history], marker='.', label=split)
         acc.plot(epochs, [h[f'{split}_acc'] for h in history], marker='.', label=split)
-    loss.set(title='loss', xlabel='epoch')
+    loss.set(title='loss (train: vs its targets, augmented; val: vs FER+ majority)', xlabel='epoch')
     acc.set(title='accuracy (val: FER+ majority, contempt wrong)', xlabel='epoch')
     for ax in (loss, acc):
         ax.grid(alpha=0.3)
