@@ -22,10 +22,11 @@ from plot import plot_history  # noqa: E402
 REPO = Path(__file__).resolve().parents[3]
 # Network input = pixel (0..255) * SCALE + OFFSET.
 SCALE, OFFSET = 1 / 64, -2.0
-# Options a resumed run takes from its checkpoint, whatever the command line says.
+# Options a resumed run takes from its checkpoint, whatever the command line says (threads too: the thread count
+# changes how float sums are split, so the weights).
 RUN_OPTIONS = ['labels', 'arch', 'dropout', 'epochs', 'batch_size', 'lr', 'momentum', 'weight_decay', 'warmup',
                'seed', 'val_fraction', 'split_seed', 'balance', 'balance_power', 'flip', 'rotate', 'shift', 'scale',
-               'erase', 'mask', 'limit']
+               'erase', 'mask', 'limit', 'threads']
 
 
 def parse_args(argv=None):
