@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (a real Chromium for the browser tests, GStreamer's RTSP server
-# for a real camera on loopback, Mosquitto for a real MQTT broker on loopback), when they are missing. Fails with
-# a clear message when it cannot.
+# for a real camera on loopback, Mosquitto for a real MQTT broker on loopback, PyTorch for the lab's CNN training
+# script), when they are missing. Fails with a clear message when it cannot.
 set -euo pipefail
 
 need=()
@@ -17,6 +17,10 @@ fi
 # The MQTT tests start their own broker (never the system service) and read it with mosquitto_sub.
 if ! command -v mosquitto >/dev/null 2>&1 && ! [ -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
+# src/lab/cnn: training, plots and ONNX export on Debian's PyTorch.
+if ! /usr/bin/python3 -c 'import torch, PIL, matplotlib, onnx' >/dev/null 2>&1; then
+  need+=(python3-torch python3-pil python3-matplotlib python3-onnx)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
