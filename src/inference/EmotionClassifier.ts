@@ -1,8 +1,8 @@
 import { NUM_EMOTIONS } from '../core/labels.js';
 import { faceApi } from './faceApi.js';
-import { loadGraphModelFromDisk, loadWeightMapFromDisk } from './modelFiles.js';
+import { loadGraphModelFromDisk, loadLayersModelFromDisk, loadWeightMapFromDisk } from './modelFiles.js';
 import { labelPermutation, type ModelManifest, permuteRows, type ResolvedModel } from './modelManifest.js';
-import { type GraphModel, type Tensor, type Tensor4D, tf } from './tf.js';
+import { type GraphModel, type LayersModel, type Tensor, type Tensor4D, tf } from './tf.js';
 
 /** A batch of face crops, each `size`x`size` packed RGB, one after another. */
 export interface CropBatch {
@@ -65,6 +65,37 @@ export class GraphEmotionClassifier implements EmotionClassifier {
       const y = this.#model.execute(cropTensor(crops, this.#manifest.input)) as Tensor;
       return this.#manifest.outputs === 'logits' ? tf.softmax(y) : y;
     });
+    return permuteRows(await readAndDispose(out), this.#permutation);
+  }
+
+  dispose(): void {
+    this.#model.dispose();
+  }
+}
+
+/** A tfjs layers model with a [N,S,S,C] input and a [N,7] softmax output (our emotion CNN, src/lab/cnn). */
+export class LayersEmotionClassifier implements EmotionClassifier {
+  readonly name: string;
+  readonly inputSize: number;
+  readonly #model: LayersModel;
+  readonly #manifest: ModelManifest;
+  readonly #permutation: number[];
+
+  private constructor(model: LayersModel, manifest: ModelManifest) {
+    this.name = manifest.name;
+    this.inputSize = manifest.input.size;
+    this.#model = model;
+    this.#manifest = manifest;
+    this.#permutation = labelPermutation(manifest.labels ?? []);
+  }
+
+  static async load(resolved: ResolvedModel): Promise<LayersEmotionClassifier> {
+    const model = await loadLayersModelFromDisk(resolved.files[0] as string, resolved.files[1] as string);
+    return new LayersEmotionClassifier(model, resolved.manifest);
+  }
+
+  async classify(crops: CropBatch): Promise<Float32Array> {
+    const out = tf.tidy(() => this.#model.predict(cropTensor(crops, this.#manifest.input)) as Tensor);
     return permuteRows(await readAndDispose(out), this.#permutation);
   }
 

@@ -2,34 +2,11 @@ import { readFileSync } from 'node:fs';
 import { ModelLoadError } from '../core/errors.js';
 import { type Backbone, type BackboneName, loadBackbone, parseBackbones } from './Backbone.js';
 import type { CropBatch } from './EmotionClassifier.js';
+import { loadLayersModelFromDisk } from './modelFiles.js';
 import type { ResolvedModel } from './modelManifest.js';
 import { type Tensor, tf } from './tf.js';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
-
-/** Loads a head saved by the lab's `saveHead` (tfjs layers format: `model.json` + `weights.bin`). */
-export async function loadHead(jsonPath: string, weightsPath: string): Promise<LayersModel> {
-  try {
-    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
-      modelTopology: object;
-      weightsManifest: { weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }[];
-    };
-    const buf = readFileSync(weightsPath);
-    const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-    return await tf.loadLayersModel({
-      load: async () => ({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-        weightData,
-      }),
-    });
-  } catch (cause) {
-    throw new ModelLoadError(`cannot load head ${jsonPath}: ${(cause as Error).message}`, {
-      cause,
-      code: 'MODEL_FILE_UNREADABLE',
-    });
-  }
-}
 
 /** The crop batch mirrored left-right (flip test-time augmentation). */
 export function mirrorBatch(crops: CropBatch): CropBatch {
@@ -82,7 +59,7 @@ export class HeadModel {
           );
         }
       }
-      const head = await loadHead(files[0] as string, files[1] as string);
+      const head = await loadLayersModelFromDisk(files[0] as string, files[1] as string);
       return new HeadModel(backbones, head, manifest.training?.tta === 'flip');
     } catch (err) {
       for (const b of backbones) b.dispose();

@@ -9,6 +9,7 @@ import {
   type EmotionClassifier,
   FaceApiEmotionClassifier,
   GraphEmotionClassifier,
+  LayersEmotionClassifier,
 } from './EmotionClassifier.js';
 import { type EngineChoice, selectEngine } from './engineSelection.js';
 import { FaceApiDetector } from './FaceApiDetector.js';
@@ -148,6 +149,8 @@ export class ModelRunner {
           return FaceApiEmotionClassifier.load(resolved);
         case 'head':
           return HeadEmotionClassifier.load(resolved);
+        case 'layers':
+          return LayersEmotionClassifier.load(resolved);
         default:
           return GraphEmotionClassifier.load(resolved);
       }

@@ -40,3 +40,29 @@ export function loadWeightMapFromDisk(manifestPath: string): import('@tensorflow
   const { specs, data } = readWeights(dirname(manifestPath), groups);
   return tf.io.decodeWeights(data, specs);
 }
+
+type LayersModel = import('@tensorflow/tfjs').LayersModel;
+
+/** Loads a tfjs layers model (`model.json` + one weights shard): the heads `train` writes, our emotion CNN. */
+export async function loadLayersModelFromDisk(jsonPath: string, weightsPath: string): Promise<LayersModel> {
+  try {
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
+      modelTopology: object;
+      weightsManifest: { weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }[];
+    };
+    const buf = readFileSync(weightsPath);
+    const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    return await tf.loadLayersModel({
+      load: async () => ({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData,
+      }),
+    });
+  } catch (cause) {
+    throw new ModelLoadError(`cannot load layers model ${jsonPath}: ${(cause as Error).message}`, {
+      cause,
+      code: 'MODEL_FILE_UNREADABLE',
+    });
+  }
+}

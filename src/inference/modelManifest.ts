@@ -21,7 +21,7 @@ export const manifestSchema = z
   .object({
     name: z.string().min(1),
     kind: z.enum(['emotion', 'detector', 'head', 'mask']),
-    runtime: z.enum(['graph', 'faceapi-expression', 'blazeface', 'faceapi-tiny', 'faceapi-ssd', 'head']),
+    runtime: z.enum(['graph', 'layers', 'faceapi-expression', 'blazeface', 'faceapi-tiny', 'faceapi-ssd', 'head']),
     description: z.string().optional(),
     origin: z.record(z.string(), z.string()),
     /** Model files, relative to `origin.package`'s folder when set, else to the manifest's folder. */

@@ -11,6 +11,7 @@ export type Tensor = import('@tensorflow/tfjs').Tensor;
 export type Tensor3D = import('@tensorflow/tfjs').Tensor3D;
 export type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
 export type GraphModel = import('@tensorflow/tfjs').GraphModel;
+export type LayersModel = import('@tensorflow/tfjs').LayersModel;
 
 /** Imports a module in this thread's CommonJS world (backends register themselves with the tfjs above). */
 export async function requireModule(specifier: string): Promise<unknown> {

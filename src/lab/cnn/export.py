@@ -1,6 +1,12 @@
-"""Exports a checkpoint to model.onnx (ONNX Runtime) and model.json + weights.bin (tfjs layers model).
-Both take NHWC float32 [N,48,48,1] = pixel * scale + offset and give softmax probabilities in our label order."""
+"""Exports a checkpoint to what emostream serves:
+- model.onnx (ONNX Runtime), in the project's ONNX contract (docs/models.md, "ONNX"): input `crops`, uint8 NHWC
+  [N,48,48,3] as the pipeline cuts them; grey conversion and normalisation inside the graph; output `probabilities`;
+- model.json + weights.bin (a tfjs layers model): NHWC float32 [N,48,48,1] = grey pixel * scale + offset (the tfjs
+  engine prepares that from the manifest, as for the other models), softmax probabilities;
+- model.pt: the network's weights (PyTorch state dict), for the equivalence test.
+Probabilities are in our label order."""
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -16,8 +22,12 @@ from plot import plot_history  # noqa: E402
 from train import OFFSET, RUN_OPTIONS, SCALE  # noqa: E402
 
 
+# The grey conversion of the serving code (src/inference/EmotionClassifier.ts, cropTensor), on 0-255 RGB.
+GREY = (0.2989, 0.587, 0.114)
+
+
 class Served(nn.Module):
-    """NHWC input -> NCHW network -> softmax."""
+    """Normalised grey NHWC input -> NCHW network -> softmax (the tfjs model's function)."""
 
     def __init__(self, net):
         super().__init__()
@@ -25,6 +35,19 @@ class Served(nn.Module):
 
     def forward(self, x):
         return torch.softmax(self.net(x.permute(0, 3, 1, 2)), 1)
+
+
+class ServedCrops(nn.Module):
+    """uint8 RGB crops NHWC -> grey -> pixel * SCALE + OFFSET -> Served (the ONNX contract)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.served = Served(net)
+        self.register_buffer('grey', torch.tensor(GREY).view(1, 1, 1, 3))
+
+    def forward(self, crops):
+        grey = (crops.float() * self.grey).sum(3, keepdim=True)
+        return self.served(grey * SCALE + OFFSET)
 
 
 def load(checkpoint):
@@ -35,9 +58,9 @@ def load(checkpoint):
 
 
 def export_onnx(net, path):
-    torch.onnx.export(Served(net), torch.zeros(1, 48, 48, 1), str(path), opset_version=13,
-                      input_names=['input'], output_names=['probabilities'],
-                      dynamic_axes={'input': {0: 'batch'}, 'probabilities': {0: 'batch'}})
+    torch.onnx.export(ServedCrops(net), torch.zeros(1, 48, 48, 3, dtype=torch.uint8), str(path), opset_version=13,
+                      input_names=['crops'], output_names=['probabilities'],
+                      dynamic_axes={'crops': {0: 'N'}, 'probabilities': {0: 'N'}})
 
 
 def fold(conv_bn):
@@ -115,8 +138,24 @@ def training_record(ckpt, run):
         'epochsPlanned': a['epochs'], 'epochsDone': len(history), 'exportedEpoch': ckpt['epoch'],
         'valAccuracy': history[ckpt['epoch'] - 1]['val_acc'],
         'normalisation': {'formula': 'pixel_0_255 * scale + offset', 'scale': SCALE, 'offset': OFFSET},
-        'input': {'size': 48, 'colour': 'grey', 'layout': 'NHWC float32 [N,48,48,1]', 'name': 'input'},
+        'input': {'size': 48, 'colour': 'grey', 'onnx': 'crops: uint8 NHWC [N,48,48,3]',
+                  'tfjs': 'NHWC float32 [N,48,48,1], grey * scale + offset'},
         'history': history,
+    }
+
+
+def manifest(record, onnx_source_sha256):
+    """The model's manifest for emostream (src/inference/modelManifest.ts): served by both engines."""
+    return {
+        'name': 'emotion-cnn', 'kind': 'emotion', 'runtime': 'layers',
+        'description': 'our residual CNN trained end to end on FER+ (src/lab/cnn)',
+        'origin': {'trainedBy': 'src/lab/cnn/train.py', 'license': 'MIT'},
+        'files': ['model.json', 'weights.bin'],
+        'input': {'size': 48, 'colour': 'grey', 'scale': SCALE, 'offset': OFFSET},
+        'labels': LABELS, 'outputs': 'probabilities', 'crop': {'margin': 0.25},
+        'onnx': {'file': 'model.onnx', 'convertedBy': 'src/lab/cnn/export.py', 'sourceSha256': onnx_source_sha256},
+        'training': {k: record[k] for k in ('command', 'seed', 'data', 'labels', 'hyperParameters', 'parameters',
+                                            'epochsDone', 'exportedEpoch', 'valAccuracy') if k in record},
     }
 
 
@@ -129,13 +168,18 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     net, ckpt = load(args.checkpoint)
     export_onnx(net, out / 'model.onnx')
+    torch.save({'config': ckpt['config'], 'model': net.state_dict()}, out / 'model.pt')
     model_json, weights = tfjs_model(net)
     (out / 'model.json').write_text(json.dumps(model_json))
     (out / 'weights.bin').write_bytes(weights)
     run = Path(args.checkpoint).parent
+    record = {}
     if (run / 'history.json').exists():
-        (out / 'training.json').write_text(json.dumps(training_record(ckpt, run), indent=1))
+        record = training_record(ckpt, run)
+        (out / 'training.json').write_text(json.dumps(record, indent=1))
         plot_history(json.loads((run / 'history.json').read_text()), out / 'training-curve.png')
+    source = hashlib.sha256((out / 'model.pt').read_bytes()).hexdigest()
+    (out / 'manifest.json').write_text(json.dumps(manifest(record, source), indent=2) + '\n')
     print(f'wrote {out}/model.onnx, model.json, weights.bin ({len(weights)} bytes)', file=sys.stderr)
 
 
