@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    ort: { type: 'string', default: '/tmp/ortcheck/node_modules/onnxruntime-node' },
+    ort: { type: 'string', default: 'onnxruntime-node' },
     backend: { type: 'string', default: 'cpu' },
     bench: { type: 'boolean', default: false },
     tolerance: { type: 'string', default: '1e-4' },
@@ -21,10 +21,13 @@ if (!modelDir || !referencePath) throw new Error('usage: check_export.mjs MODEL_
 const require = createRequire(import.meta.url);
 const ref = JSON.parse(readFileSync(referencePath, 'utf8'));
 const n = ref.pixels.length;
+// ONNX Runtime takes the RGB crops (uint8); tfjs the normalised grey the tfjs engine computes from them.
+const crops = new Uint8Array(n * 48 * 48 * 3);
 const input = new Float32Array(n * 48 * 48);
 ref.pixels.forEach((face, i) => {
   face.forEach((p, j) => {
-    input[i * 2304 + j] = p * ref.scale + ref.offset;
+    crops.fill(p, (i * 2304 + j) * 3, (i * 2304 + j) * 3 + 3);
+    input[i * 2304 + j] = (p * 0.2989 + p * 0.587 + p * 0.114) * ref.scale + ref.offset;
   });
 });
 
@@ -37,13 +40,13 @@ function maxAbsDiff(a, b) {
 const torchProbs = Float32Array.from(ref.probabilities.flat());
 
 // ONNX Runtime
-const ort = require(resolve(values.ort));
+const ort = require(values.ort.includes('/') ? resolve(values.ort) : values.ort);
 const session = await ort.InferenceSession.create(join(modelDir, 'model.onnx'), {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
 });
-const ortOut = await session.run({ input: new ort.Tensor('float32', input, [n, 48, 48, 1]) });
+const ortOut = await session.run({ crops: new ort.Tensor('uint8', crops, [n, 48, 48, 3]) });
 const ortProbs = ortOut.probabilities.data;
 
 // tfjs layers model, loaded from memory (plain tfjs has no file loader)
@@ -76,7 +79,7 @@ const result = {
 };
 
 async function medianMsPerFace(batch, calls) {
-  const feed = { input: new ort.Tensor('float32', input.slice(0, batch * 2304), [batch, 48, 48, 1]) };
+  const feed = { crops: new ort.Tensor('uint8', crops.slice(0, batch * 6912), [batch, 48, 48, 3]) };
   for (let i = 0; i < 20; i++) await session.run(feed);
   const times = [];
   for (let i = 0; i < calls; i++) {

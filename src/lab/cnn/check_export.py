@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export import Served, load  # noqa: E402
+from export import ServedCrops, load  # noqa: E402
 from train import OFFSET, REPO, SCALE  # noqa: E402
 
 
@@ -24,10 +24,10 @@ def main():
     files = sorted((Path(args.data) / 'test').glob('*/*.jpg'))
     files = [files[i] for i in np.linspace(0, len(files) - 1, args.count).round().astype(int)]
     pixels = np.stack([np.asarray(Image.open(f).convert('L'), dtype=np.uint8) for f in files])
-    x = torch.from_numpy(pixels).float().unsqueeze(3) * SCALE + OFFSET
+    crops = torch.from_numpy(np.repeat(pixels[..., None], 3, axis=3))  # grey JPEGs as the RGB crops served
     net, _ = load(args.checkpoint)
     with torch.no_grad():
-        probs = Served(net)(x).numpy()
+        probs = ServedCrops(net)(crops).numpy()
     Path(args.out).write_text(json.dumps({
         'scale': SCALE, 'offset': OFFSET, 'files': [str(f.relative_to(args.data)) for f in files],
         'pixels': pixels.reshape(len(files), -1).tolist(), 'probabilities': probs.tolist()}))

@@ -1,5 +1,5 @@
 import { defineCommand } from '../../cli/command.js';
-import { MODEL_OPTIONS, maskModelOf } from '../../cli/modelOptions.js';
+import { engineOf, MODEL_OPTIONS, maskModelOf } from '../../cli/modelOptions.js';
 import { InputError } from '../../core/errors.js';
 import { benchLive } from '../bench/benchLive.js';
 
@@ -21,6 +21,7 @@ export const benchLiveCommand = defineCommand(
       seconds: { type: 'string', arg: 'S', help: 'measured seconds per step (after 8 s of warm-up)', default: 20 },
       counts: { type: 'string', arg: 'N,N,...', help: 'numbers of cameras to try', default: '1,2,4,8,16,24,32' },
       'mask-model': MODEL_OPTIONS['mask-model'],
+      engine: MODEL_OPTIONS.engine,
       videos: {
         type: 'string',
         arg: 'FILE[,FILE]',
@@ -43,6 +44,7 @@ export const benchLiveCommand = defineCommand(
     }
     await benchLive({
       maskModel: maskModelOf(args),
+      engine: engineOf(args),
       seconds: args.number('seconds', 5, 600),
       counts,
       videos: args.required('videos').split(','),
