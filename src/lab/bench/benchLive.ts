@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import WebSocket from 'ws';
-import { configSchema } from '../../core/config.js';
+import { configSchema, type EngineName } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { FileSource } from '../../media/FileSource.js';
 import { Server } from '../../server/Server.js';
@@ -17,6 +17,7 @@ export interface BenchLiveOptions {
   counts: number[];
   /** The mask head the streams run (null: none). */
   maskModel: string | null;
+  engine: EngineName | 'auto';
   /** The videos the cameras with faces play (round robin). */
   videos: string[];
   /** The shared data folder (the still room is made from it). */
@@ -85,14 +86,14 @@ async function runCameras(
   seconds: number,
   cameras: CameraServer,
   faces: string[],
-  maskModel: string | null,
+  options: BenchLiveOptions,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'emostream-bench-state-'));
   const config = configSchema.parse({
     server: { port: 0, stateFile: join(dir, 'state.json') },
     events: { maxUpdatesPerSecond: 60 },
     limits: { maxStreams: 64 },
-    models: { mask: maskModel },
+    models: { mask: options.maskModel, engine: options.engine },
   });
   const server = await Server.start(config, createLogger({ level: 'warn' }));
   const latencies: number[] = [];
@@ -217,7 +218,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
   const cameras = await startCameras(files);
   out(
     `cameras: RTSP (GStreamer, loopback) playing ${options.videos.map((v) => basename(v)).join(', ')} and a still room, ` +
-      `640x480 H264 30 fps; analyzed at ${FPS} fps each; mask model: ${options.maskModel ?? 'none'}; ${CORES} cores; ` +
+      `640x480 H264 30 fps; analyzed at ${FPS} fps each; engine ${options.engine}; mask model: ${options.maskModel ?? 'none'}; ${CORES} cores; ` +
       `held = every camera with faces at >= ${0.9 * FPS} fps and p95 frame-to-event <= 250 ms`,
   );
   try {
@@ -230,7 +231,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
       out(`# ${label}`);
       let misses = 0;
       for (const n of options.counts) {
-        const r = await runCameras(n, Math.floor(n * stillShare), seconds, cameras, faces, options.maskModel);
+        const r = await runCameras(n, Math.floor(n * stillShare), seconds, cameras, faces, options);
         out(runLine(r));
         if (!saturated || r.total > saturated.total) saturated = r;
         if (r.held) best[label] = r;
@@ -240,7 +241,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
       out(`max_cameras_held (${label})=${held?.streams ?? 0}`);
       if (held) for (const line of costLines(held, seconds)) out(line);
     }
-    const idle = await runCameras(8, 8, seconds, cameras, faces, options.maskModel);
+    const idle = await runCameras(8, 8, seconds, cameras, faces, options);
     const idlePerCamera = ((idle.cpu.node + idle.cpu.ffmpeg) * CORES * 100) / idle.streams;
     out(runLine(idle));
     out(`cpu_per_idle_camera=${idlePerCamera.toFixed(1)}% of a core (Node + ffmpeg; the still room, no faces)`);
