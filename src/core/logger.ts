@@ -2,10 +2,8 @@ import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
-/** Redacts the password (and user) of a URL such as rtsp://user:pass@host/path. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, '$1***@');
-}
+/** Redacts a URL's credentials and secret query values (linear time: src/core/secrets.ts). */
+export { redactUrl } from './secrets.js';
 
 /** The root logger. `LOG_LEVEL` sets the level; logs go to stderr so stdout stays machine-readable. */
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {

@@ -12,8 +12,8 @@ import type { Readable, Writable } from 'node:stream';
 import { CloseOnce } from '../core/CloseOnce.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { scrubSecrets } from '../core/secrets.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
-import { scrubSecrets } from './scrubSecrets.js';
 
 export interface ChildExit {
   code: number | null;
