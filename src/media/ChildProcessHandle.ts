@@ -76,6 +76,11 @@ export class ChildProcessHandle extends TypedEmitter<ChildProcessHandleEvents> {
     return this.#child?.pid;
   }
 
+  /** Whether a child process exists (false before start() and when spawning it failed). */
+  get spawned(): boolean {
+    return this.#child !== undefined;
+  }
+
   get stdout(): Readable {
     const out = this.#child?.stdout;
     if (!out) throw new SourceError('SOURCE_INTERNAL', `${this.name} has not been started`);
@@ -104,9 +109,16 @@ export class ChildProcessHandle extends TypedEmitter<ChildProcessHandleEvents> {
   start(options: { timeoutMs: number; readyOn: 'spawn' | 'markReady' }): Promise<void> {
     this.#lifecycle.assertOpen();
     if (this.#child) throw new SourceError('SOURCE_INTERNAL', `${this.name} was already started`);
-    const child = spawn(this.#opts.command, [...this.#opts.args], {
-      stdio: [this.#opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(this.#opts.command, [...this.#opts.args], {
+        stdio: [this.#opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      // Some failures are thrown by spawn() itself instead of an 'error' event: E2BIG (arguments over the kernel's
+      // limit), a NUL byte in an argument. They are a failed start like any other, never an exception for the caller.
+      return this.#spawnFailed(err);
+    }
     this.#child = child;
     this.#opts.logger?.debug({ pid: child.pid, process: this.name }, 'spawned');
     child.stderr?.setEncoding('utf8');
@@ -155,6 +167,18 @@ export class ChildProcessHandle extends TypedEmitter<ChildProcessHandleEvents> {
         settle(new SourceError(code, `${this.name} ${describeExit(info)} before it was ready${tailText(info)}`));
       });
     });
+  }
+
+  #spawnFailed(err: unknown): Promise<void> {
+    const reason = scrubSecrets(
+      (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err)),
+      this.#opts.secrets,
+    ).slice(0, 200);
+    this.#pushLine(`spawn failed: ${reason}`);
+    this.#exitInfo = { code: null, signal: null, expected: false, stderrTail: this.stderrTail };
+    this.#exited = Promise.resolve(this.#exitInfo);
+    this.#opts.logger?.debug({ process: this.name, reason }, 'spawn failed');
+    return Promise.reject(new SourceError('SOURCE_SPAWN_FAILED', `${this.name} could not be started: ${reason}`));
   }
 
   /** Tells a `readyOn: 'markReady'` start that the process is ready. */

@@ -122,7 +122,9 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
       timeoutMs: this.#opts.startTimeoutMs ?? 15_000,
       readyOn: readyOn === 'spawn' ? 'spawn' : 'markReady',
     });
-    this.#proc.stdout.on('data', (chunk: Buffer) => stageTimes.time('frame-copy', () => this.#onStdout(chunk)));
+    if (this.#proc.spawned) {
+      this.#proc.stdout.on('data', (chunk: Buffer) => stageTimes.time('frame-copy', () => this.#onStdout(chunk)));
+    }
     this.#started = started.catch((err: unknown) => {
       // Exit before the first frame: classify from stderr (file not found, refused, ...).
       const info = this.#proc.exitInfo;
@@ -160,7 +162,7 @@ export class FfmpegDecoder extends TypedEmitter<FfmpegDecoderEvents> {
 
   async #teardown(): Promise<void> {
     this.#discard = true;
-    if (this.#started) {
+    if (this.#started && this.#proc.spawned) {
       this.#proc.stdout.resume(); // a blocked writer cannot see SIGTERM
       this.#proc.stdin?.destroy();
     }
