@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CAMERA_URL_LENGTH } from './cameraUrl.js';
 
 /**
  * The server's configuration: one strict schema (unknown keys are errors), parsed once at start and frozen.
@@ -176,7 +177,8 @@ export type SmootherOptions = z.infer<typeof smootherSchema>;
 const camera = z
   .object({
     name: z.string().min(1).max(100),
-    url: z.string().min(1),
+    /** `rtsp://` or `rtsps://` (or a file under `files.allowDir`); longer URLs are refused (docs/reliability.md). */
+    url: z.string().min(1).max(MAX_CAMERA_URL_LENGTH),
   })
   .strict();
 

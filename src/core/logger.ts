@@ -2,9 +2,6 @@ import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
-/** Redacts a URL's credentials and secret query values (linear time: src/core/secrets.ts). */
-export { redactUrl } from './secrets.js';
-
 /** The root logger. `LOG_LEVEL` sets the level; logs go to stderr so stdout stays machine-readable. */
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
   return pino(

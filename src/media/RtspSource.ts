@@ -15,9 +15,12 @@
  * height follows the camera's aspect on the first connection and is then pinned, so every frame of a source has the
  * same size across reconnects.
  */
+
 import { CloseOnce } from '../core/CloseOnce.js';
-import { errorMessage } from '../core/errors.js';
-import { type Logger, redactUrl } from '../core/logger.js';
+import { type CameraUrl, parseCameraUrl } from '../core/cameraUrl.js';
+import { errorMessage, SourceError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { scrubSecrets } from '../core/secrets.js';
 import type { Source, SourceEvents, SourceKind, SourceState, SourceStats } from '../core/source.js';
 import { TypedEmitter } from '../core/TypedEmitter.js';
 import type { Frame } from '../core/types.js';
@@ -26,7 +29,7 @@ import { FfmpegDecoder } from './FfmpegDecoder.js';
 import { ffmpegInfo, resolveFfmpegPath } from './ffmpegPath.js';
 import { LatestFrameSlot } from './LatestFrameSlot.js';
 import { type BackoffOptions, ReconnectBackoff } from './ReconnectBackoff.js';
-import { scrubSecrets, urlSecrets } from './scrubSecrets.js';
+import { rtspInputArgs, rtspSecretInput } from './rtspInput.js';
 
 export interface RtspSourceOptions {
   url: string;
@@ -49,35 +52,15 @@ export interface RtspSourceOptions {
   logger?: Logger;
 }
 
-/**
- * The ffmpeg input arguments for an RTSP URL (exported for tests). `fastProbe` (default) skips ffmpeg's stream
- * analysis (`-probesize 32 -analyzeduration 0`): the codec parameters come from the SDP and the first keyframe, and
- * the first frame arrives in about 0.2 s instead of about 1 s (measured in docs/ingest.md).
- */
-export function rtspInputArgs(
-  url: string,
-  timeoutFlag: '-stimeout' | '-timeout',
-  socketTimeoutMs: number,
-  fastProbe = true,
-): string[] {
-  return [
-    '-rtsp_transport',
-    'tcp',
-    timeoutFlag,
-    String(Math.round(socketTimeoutMs * 1000)),
-    ...(fastProbe ? ['-probesize', '32', '-analyzeduration', '0'] : []),
-    '-i',
-    url,
-  ];
-}
+export { rtspInputArgs } from './rtspInput.js';
 
 export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
   readonly id: string;
   readonly kind: SourceKind = 'rtsp';
   /** The URL without its credentials. */
   readonly url: string;
-  readonly #rawUrl: string;
-  readonly #secrets: string[];
+  readonly #camera: CameraUrl;
+  readonly #secrets: readonly string[];
   readonly #opts: RtspSourceOptions;
   readonly #lifecycle: CloseOnce;
   readonly #slot = new LatestFrameSlot<Frame>();
@@ -98,11 +81,11 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
 
   constructor(opts: RtspSourceOptions) {
     super();
-    if (!/^rtsps?:\/\//i.test(opts.url)) throw new RangeError(`not an rtsp:// URL: ${redactUrl(opts.url)}`);
+    // Checked as the API checks it (BAD_URL), but without its length limit: that is the API's and the config's.
+    this.#camera = parseCameraUrl(opts.url, { maxLength: Number.POSITIVE_INFINITY });
     this.#opts = opts;
-    this.#rawUrl = opts.url;
-    this.#secrets = urlSecrets(opts.url);
-    this.url = scrubSecrets(redactUrl(opts.url), this.#secrets);
+    this.#secrets = this.#camera.secrets;
+    this.url = this.#camera.display;
     this.id = opts.id ?? this.url;
     this.#width = opts.width ?? 640;
     this.#height = opts.height;
@@ -159,16 +142,22 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
   #spawn(): void {
     if (this.closed) return;
     let decoder: FfmpegDecoder;
+    let stdin: string | undefined;
     try {
       const ffmpegPath = this.#opts.ffmpegPath ?? resolveFfmpegPath();
-      const { rtspTimeoutFlag } = ffmpegInfo(ffmpegPath);
+      const { rtspTimeoutFlag, avformatMajor } = ffmpegInfo(ffmpegPath);
+      const socketTimeoutMs = this.#opts.socketTimeoutMs ?? 10_000;
+      const fastProbe = this.#opts.fastProbe ?? true;
+      let inputArgs: string[];
+      if (this.#camera.hasSecrets) {
+        // Never on the command line: the URL goes to ffmpeg's stdin (rtspInput.ts).
+        ({ args: inputArgs, stdin } = rtspSecretInput(this.#camera.href, avformatMajor, socketTimeoutMs, fastProbe));
+      } else {
+        inputArgs = rtspInputArgs(this.#camera.href, rtspTimeoutFlag, socketTimeoutMs, fastProbe);
+      }
       decoder = new FfmpegDecoder({
-        inputArgs: rtspInputArgs(
-          this.#rawUrl,
-          rtspTimeoutFlag,
-          this.#opts.socketTimeoutMs ?? 10_000,
-          this.#opts.fastProbe ?? true,
-        ),
+        inputArgs,
+        stdin: stdin !== undefined,
         width: this.#width,
         height: this.#height,
         maxFps: this.#opts.maxFps,
@@ -207,13 +196,38 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
     });
     decoder.on('exit', (info, error) => {
       if (this.closed || this.#decoder !== decoder || info.expected) return;
-      const why = error ? error.message : `stream ended (ffmpeg ${describeExit(info)})`;
-      this.#trouble(why);
+      this.#trouble(error ? this.#describe(error) : `stream ended (ffmpeg ${describeExit(info)})`);
     });
     decoder.start().catch((err: unknown) => {
       if (this.closed || this.#decoder !== decoder) return;
-      this.#trouble(this.#scrub(errorMessage(err)));
+      this.#trouble(this.#describe(err));
     });
+    if (stdin !== undefined && decoder.pid !== undefined) {
+      try {
+        decoder.write(Buffer.from(stdin));
+        decoder.endInput();
+      } catch {
+        // ffmpeg is already gone: its exit (or the failed start) says why
+      }
+    }
+  }
+
+  /**
+   * The reason for a failed attempt. ffmpeg reports a camera that accepts the connection and then says nothing as
+   * "Invalid data found when processing input" once its socket timeout expires: that is a timeout, not bad data.
+   */
+  #describe(err: unknown): string {
+    const message = this.#scrub(errorMessage(err));
+    const socketTimeoutMs = this.#opts.socketTimeoutMs ?? 10_000;
+    const elapsed = Date.now() - this.#attemptAt;
+    const silent =
+      err instanceof SourceError &&
+      err.code === 'SOURCE_DECODE_FAILED' &&
+      /Invalid data found when processing input/.test(message) &&
+      this.#lastFrameAt < this.#attemptAt &&
+      elapsed >= socketTimeoutMs * 0.9;
+    if (silent) return `camera timed out: no answer within ${socketTimeoutMs} ms [SOURCE_UNREACHABLE]`;
+    return err instanceof SourceError ? `${message} [${err.code}]` : message;
   }
 
   #checkStall(stallTimeoutMs: number): void {
@@ -244,7 +258,12 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
     this.#emitState('reconnecting', `attempt ${this.#backoff.attempts} in ${delay} ms`);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.#spawn();
+      try {
+        this.#spawn();
+      } catch (err) {
+        // Nothing thrown in a timer may reach the process: whatever went wrong is one more failed attempt.
+        this.#trouble(`cannot start ffmpeg: ${this.#scrub(errorMessage(err))}`);
+      }
     }, delay);
   }
 

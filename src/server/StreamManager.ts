@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { CloseOnce } from '../core/CloseOnce.js';
+import { MAX_CAMERA_URL_LENGTH, parseCameraUrl } from '../core/cameraUrl.js';
 import type { CameraConfig, Config } from '../core/config.js';
 import { AppError, errorMessage, InputError } from '../core/errors.js';
-import { type Logger, redactUrl } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/source.js';
 import { FileSource } from '../media/FileSource.js';
 import { RtspSource } from '../media/RtspSource.js';
@@ -80,24 +81,24 @@ export class StreamManager {
     if (!name || name.length > 100) throw new InputError('BAD_ARGUMENT', 'name must be 1 to 100 characters');
     if (this.list().some((s) => s.name === name)) throw new AppError('NAME_TAKEN', `a stream named "${name}" exists`);
     this.#checkCapacity();
+    if (typeof camera.url !== 'string' || camera.url.length > MAX_CAMERA_URL_LENGTH) {
+      // Checked before anything else looks at it; the message never repeats the URL.
+      throw new InputError('BAD_URL', `a camera URL is at most ${MAX_CAMERA_URL_LENGTH} characters`);
+    }
     const id = this.#uniqueId(`cam-${slug(name)}`);
     const width = config.analysis.frameWidth;
     // Frames beyond the analysis rate are dropped inside ffmpeg, before they are converted and piped.
     const maxFps = config.analysis.fps;
     let source: Source;
     let shownUrl: string;
+    let keptUrl: string;
     if (/^rtsps?:\/\//i.test(camera.url)) {
-      let parsed: URL;
-      try {
-        parsed = new URL(camera.url);
-      } catch {
-        throw new InputError('BAD_URL', `not a valid URL: ${redactUrl(camera.url)}`);
-      }
-      if (!parsed.hostname) throw new InputError('BAD_URL', 'the camera URL has no host');
-      const rtsp = new RtspSource({ url: camera.url, id, width, maxFps, logger: logger.child({ stream: id }) });
+      const parsed = parseCameraUrl(camera.url); // BAD_URL for anything malformed; normalised for ffmpeg
+      const rtsp = new RtspSource({ url: parsed.href, id, width, maxFps, logger: logger.child({ stream: id }) });
       rtsp.start();
       source = rtsp;
-      shownUrl = redactUrl(camera.url);
+      shownUrl = parsed.display;
+      keptUrl = parsed.href;
     } else {
       const path = this.#allowedFile(camera.url);
       const file = new FileSource({
@@ -112,9 +113,10 @@ export class StreamManager {
       file.start().catch(() => undefined); // failures arrive as state/error events
       source = file;
       shownUrl = camera.url;
+      keptUrl = camera.url;
     }
     const stream = new LiveStream(id, name, source, this.#options.deps, shownUrl);
-    this.#streams.set(id, { stream, persisted: opts.persist ? { name, url: camera.url } : undefined });
+    this.#streams.set(id, { stream, persisted: opts.persist ? { name, url: keptUrl } : undefined });
     if (opts.persist && !opts.booting) this.#writeState();
     logger.info({ stream: id, name, url: shownUrl }, 'camera added');
     return stream.info();
@@ -169,17 +171,32 @@ export class StreamManager {
     return id;
   }
 
+  /**
+   * A file under `files.allowDir`, by its real path: a symlink inside the folder that points outside it is refused
+   * like `../`. Messages name the folder, not the file.
+   */
   #allowedFile(path: string): string {
     const dir = this.#options.config.files.allowDir;
     if (!dir || /^[a-z][a-z0-9+.-]*:/i.test(path)) {
       throw new InputError('BAD_URL', 'camera URLs must be rtsp:// or rtsps://');
     }
-    const root = resolve(dir);
+    let root: string;
+    try {
+      root = realpathSync(resolve(dir));
+    } catch {
+      throw new InputError('BAD_URL', `files.allowDir ${dir} does not exist`);
+    }
     const file = resolve(root, path);
     if (!file.startsWith(root + sep)) throw new InputError('BAD_URL', `files must be inside ${root}`);
-    if (!existsSync(file) || !statSync(file).isFile())
-      throw new InputError('BAD_URL', `no such file in ${root}: ${path}`);
-    return file;
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      throw new InputError('BAD_URL', `no such file in ${root}`);
+    }
+    if (!real.startsWith(root + sep)) throw new InputError('BAD_URL', `files must be inside ${root}`);
+    if (!existsSync(real) || !statSync(real).isFile()) throw new InputError('BAD_URL', `no such file in ${root}`);
+    return real;
   }
 
   #readState(): CameraConfig[] {

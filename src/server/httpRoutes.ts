@@ -40,7 +40,8 @@ export function createRequestHandler(deps: RouteDeps) {
       await route(deps, req, res);
     } catch (err) {
       const status = httpStatus(errorCode(err));
-      if (status >= 500) deps.logger.error({ err, url: req.url }, 'request failed');
+      // The path only: the query may carry a token (`?token=`), and a URL quoted in full may be megabytes long.
+      if (status >= 500) deps.logger.error({ err, method: req.method, path: pathOf(req) }, 'request failed');
       if (!res.headersSent) sendJson(res, status, { error: { code: errorCode(err), message: errorMessage(err) } });
       else res.destroy();
     }
@@ -110,9 +111,25 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   throw new AppError('NOT_FOUND', `no route for ${method} ${path}`);
 }
 
+/** The request's path without its query, for logs: never throws, at most 200 characters. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return (q < 0 ? url : url.slice(0, q)).slice(0, 200);
+}
+
+/** A path segment's %-escapes decoded; a malformed one is the client's error (400), not ours. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new InputError('BAD_ARGUMENT', 'the path has a malformed %-escape');
+  }
+}
+
 function serveStatic(dir: string, path: string, res: ServerResponse): void {
   const root = resolve(dir);
-  const file = normalize(join(root, path === '/' ? 'index.html' : decodeURIComponent(path)));
+  const file = normalize(join(root, path === '/' ? 'index.html' : decodePath(path)));
   if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
     throw new AppError('NOT_FOUND', `no such page: ${path}`);
   }

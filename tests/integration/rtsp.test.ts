@@ -186,6 +186,27 @@ describe('RtspSource against a real RTSP server (GStreamer)', () => {
     expect(childProcesses('ffmpeg')).toEqual([]);
   });
 
+  it('reports a camera that accepts and then says nothing as a timeout, not as invalid data (issue 15, 7)', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    const silentPort = await new Promise<number>((ok) =>
+      silent.listen(0, '127.0.0.1', () => ok((silent.address() as { port: number }).port)),
+    );
+    // No credentials: ffmpeg's own socket timeout applies (with them, the 4.x build has none: the watchdog is it).
+    const w = watch({ url: `rtsp://127.0.0.1:${silentPort}/cam`, socketTimeoutMs: 1000, stallTimeoutMs: 30_000 });
+    try {
+      w.source.start();
+      await waitFor(() => w.states.some((s) => s.state === 'stalled'), 10_000, 'stalled');
+      const reason = w.states.find((s) => s.state === 'stalled')?.reason ?? '';
+      expect(reason).toMatch(/timed out: no answer within 1000 ms \[SOURCE_UNREACHABLE\]/);
+      expect(reason).not.toMatch(/Invalid data/);
+    } finally {
+      await w.source.close();
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
   it('goes stalled/reconnecting when the server dies and live again when it is back, same RtspSource', async () => {
     const ownPort = await freePort();
     let own = await startRtspServer(ownPort, { user: USER, password: PASSWORD });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDecoderArgs } from '../../../src/media/FfmpegDecoder.js';
 import { ffmpegInfo, parseFfmpegVersion, resolveFfmpegPath } from '../../../src/media/ffmpegPath.js';
 import { rtspInputArgs } from '../../../src/media/RtspSource.js';
+import { rtspSecretInput, withTcpOption } from '../../../src/media/rtspInput.js';
 
 function argAfter(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
@@ -61,6 +62,46 @@ describe('rtspInputArgs', () => {
     expect(fast.slice(4, 8)).toEqual(['-probesize', '32', '-analyzeduration', '0']);
     expect(fast.at(-1)).toBe('rtsp://h/s');
     expect(rtspInputArgs('rtsp://h/s', '-timeout', 250)[2]).toBe('-timeout');
+  });
+});
+
+describe('rtspSecretInput (issue 15, finding 4: no credential on the command line)', () => {
+  const url = "rtsp://admin:p%40ss%2Fw%3Ard@cam:554/s?token=t0k&x=it's";
+
+  it('names no camera in the arguments and gives the URL with its options through stdin (ffmpeg >= 5)', () => {
+    const { args, stdin } = rtspSecretInput(url, 59, 5000);
+    expect(args.join(' ')).not.toMatch(/cam|p%40ss|t0k/);
+    expect(args).toEqual([
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-protocol_whitelist',
+      'pipe,rtsp,rtsps,tcp,tls,udp,rtp',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-i',
+      'pipe:0',
+    ]);
+    expect(stdin).toBe(
+      [
+        'ffconcat version 1.0',
+        "file 'rtsp://admin:p%40ss%2Fw%3Ard@cam:554/s?token=t0k&x=it'\\''s'",
+        'option rtsp_transport tcp',
+        'option timeout 5000000',
+        'option probesize 32',
+        'option analyzeduration 0',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('asks 4.x for TCP with the URL option, its only way', () => {
+    const { stdin } = rtspSecretInput('rtsp://a:b@cam/s', 58, 5000, false);
+    expect(stdin).toBe("ffconcat version 1.0\nfile 'rtsp://a:b@cam/s?tcp'\n");
+    expect(withTcpOption('rtsp://cam/s?channel=1')).toBe('rtsp://cam/s?channel=1&tcp');
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../../../src/core/errors.js';
+import { scrubSecrets, urlSecrets } from '../../../src/core/secrets.js';
 import { ChildProcessHandle } from '../../../src/media/ChildProcessHandle.js';
 import { resolveFfmpegPath } from '../../../src/media/ffmpegPath.js';
-import { scrubSecrets, urlSecrets } from '../../../src/media/scrubSecrets.js';
 import { freePort } from '../../fixtures/rtspServer.js';
 
 describe('scrubSecrets', () => {
