@@ -17,6 +17,11 @@ const server = z
       .default(10 * 1024 * 1024),
     /** Origins allowed to open WebSockets besides the server's own; `*` allows any. */
     allowedOrigins: z.array(z.string()).default([]),
+    /**
+     * Names this server answers to besides IP literals and localhost (`emostream.lan`, or `.lan` for a suffix): a
+     * request whose Host is another name is refused (HOST_FORBIDDEN), which stops DNS rebinding (docs/reliability.md).
+     */
+    allowedHosts: z.array(z.string().min(1).max(253)).default([]),
     /** Where cameras added through the API are kept across restarts. */
     stateFile: z.string().default('.state/cameras.json'),
     shutdownTimeoutMs: z.number().int().positive().default(10_000),

@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   AUTH_FORBIDDEN: { status: 403, meaning: "the token given is not this role's" },
   AUTH_TOKENS_REQUIRED: { status: 500, meaning: 'bound to a non-loopback interface without all three tokens' },
   ORIGIN_FORBIDDEN: { status: 403, meaning: 'a browser WebSocket from an origin that is not allowed' },
+  HOST_FORBIDDEN: { status: 403, meaning: 'the Host header names neither this server nor server.allowedHosts' },
   // the WebSocket protocols (/signal, /events)
   MESSAGE_TOO_LARGE: { status: 400, meaning: 'a WebSocket message is larger than the server accepts' },
   BAD_MESSAGE: { status: 400, meaning: 'a message is JSON but not a valid protocol message' },

@@ -22,6 +22,7 @@ import type { Logger } from '../core/logger.js';
 import { EventsSubscriber, type SubscriberStats } from './EventsSubscriber.js';
 import { type EventsQuery, parseEventsQuery } from './parseEventsQuery.js';
 import type { SubscriberQueueOptions } from './SubscriberQueue.js';
+import { refuse, upgradePath } from './UpgradeGate.js';
 
 export type { SubscriberStats };
 
@@ -79,7 +80,7 @@ export interface EventsServerStats {
 const MAX_INBOUND_BYTES = 4096;
 
 export class EventsServer {
-  readonly #server: Server;
+  readonly #server: Server | undefined;
   readonly #options: Required<Omit<EventsServerOptions, 'bus' | 'logger' | 'queue'>>;
   readonly #queueOptions: SubscriberQueueOptions;
   readonly #log: Logger | undefined;
@@ -100,7 +101,11 @@ export class EventsServer {
   #badFilter = 0;
   #heartbeatTimeouts = 0;
 
-  constructor(server: Server, options: EventsServerOptions) {
+  /**
+   * `server`: attach to this HTTP server's `upgrade` event and take the upgrades for `path` (others are left to
+   * other listeners). Without it, upgrades come only through `handleUpgrade` (the app's UpgradeGate routes them).
+   */
+  constructor(server: Server | undefined, options: EventsServerOptions) {
     this.#server = server;
     const { bus, logger, queue, ...rest } = options;
     this.#options = { ...EVENTS_SERVER_DEFAULTS, ...stripUndefined(rest) };
@@ -111,7 +116,7 @@ export class EventsServer {
     this.#subscription = bus.subscribe((event) => this.#fanOut(event));
     this.#heartbeat = setInterval(() => this.#tick(), this.#options.heartbeatMs);
     this.#heartbeat.unref();
-    server.on('upgrade', this.#onUpgrade);
+    server?.on('upgrade', this.#onUpgrade);
   }
 
   get closed(): boolean {
@@ -142,16 +147,22 @@ export class EventsServer {
     return this.#lifecycle.close();
   }
 
+  /** Attached to a server: upgrades for our path (normalised as URL parsing does); others are another's. */
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    if ((q === -1 ? url : url.slice(0, q)) !== this.#options.path) return; // another endpoint's (e.g. /signal)
+    if (upgradePath(req) !== this.#options.path) return; // another endpoint's (e.g. /signal)
+    this.handleUpgrade(req, socket, head);
+  };
+
+  /** Takes an upgrade routed here, whatever its path: it becomes a subscriber, or is answered and closed. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closed) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuse(socket, 503, 'INVALID_STATE', 'the events server is shutting down');
       return;
     }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, q === -1 ? '' : url.slice(q)));
-  };
+  }
 
   #onConnection(ws: WebSocket, search: string): void {
     ws.on('error', (err) => this.#log?.debug({ err: errorMessage(err) }, 'subscriber socket error'));
@@ -225,7 +236,7 @@ export class EventsServer {
   }
 
   async #teardown(): Promise<void> {
-    this.#server.off('upgrade', this.#onUpgrade);
+    this.#server?.off('upgrade', this.#onUpgrade);
     clearInterval(this.#heartbeat);
     this.#subscription.unsubscribe();
     const { closeTimeoutMs, closeHandshakeMs } = this.#options;

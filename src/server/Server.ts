@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { SignalingServer } from '../signaling/SignalingServer.js';
 import { MqttSink } from '../sinks/mqtt/MqttSink.js';
 import { Auth } from './auth.js';
 import { EventsServer } from './EventsServer.js';
+import { HostCheck } from './HostCheck.js';
 import { createRequestHandler } from './httpRoutes.js';
 import { Metrics } from './Metrics.js';
 import { StreamManager } from './StreamManager.js';
@@ -43,6 +44,7 @@ export class Server {
   readonly #mqtt: MqttSink | undefined;
   readonly #signaling: SignalingServer;
   readonly #gate: UpgradeGate;
+  readonly #sockets = new Set<Socket>();
   readonly #lifecycle = new CloseOnce('Server', () => this.#shutdown());
   readonly #startedAt = Date.now();
 
@@ -80,8 +82,9 @@ export class Server {
       },
     });
     this.#http = createServer();
-    this.#gate = new UpgradeGate(auth, config);
-    this.#events = new EventsServer(this.#gate.route('/events', 'subscribe'), {
+    const hosts = new HostCheck(config);
+    this.#gate = new UpgradeGate(auth, hosts, config);
+    this.#events = new EventsServer(undefined, {
       bus: this.#bus,
       maxSubscribers: config.limits.maxSubscribers,
       heartbeatMs: config.events.heartbeatMs,
@@ -101,7 +104,10 @@ export class Server {
       maxSessions: config.limits.maxPublishers,
       logger: logger.child({ component: 'signal' }),
     });
-    this.#signaling.attach(this.#gate.route('/signal', 'publish')); // it enforces maxPublishers itself
+    // One routing decision for every upgrade (the gate's); the endpoints take what they are given.
+    this.#gate.route('/events', 'subscribe', (req, socket, head) => this.#events.handleUpgrade(req, socket, head));
+    // Signalling enforces maxPublishers itself.
+    this.#gate.route('/signal', 'publish', (req, socket, head) => this.#signaling.acceptUpgrade(req, socket, head));
     this.#signaling.on('sessionClosed', (streamId) => {
       this.#streams.remove(streamId).catch(() => undefined);
     });
@@ -121,6 +127,7 @@ export class Server {
       createRequestHandler({
         config,
         auth,
+        hosts,
         streams: this.#streams,
         metrics,
         analyzeImage: async (bytes) => {
@@ -142,6 +149,11 @@ export class Server {
       }),
     );
     this.#gate.attach(this.#http);
+    // Every socket, upgraded ones included (http stops tracking those), so that shutdown can end them all.
+    this.#http.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   static async start(config: Readonly<Config>, logger: Logger): Promise<Server> {
@@ -220,6 +232,7 @@ export class Server {
     await Promise.all([this.#events.close(), this.#mqtt?.close()]);
     await this.#bus.close();
     this.#http.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy(); // anything still open (an upgrade nobody finished)
     await httpClosed;
     await this.#pool.close();
     this.#logger.info('stopped');

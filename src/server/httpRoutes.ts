@@ -6,12 +6,15 @@ import { AppError, errorCode, errorMessage, httpStatus, InputError } from '../co
 import type { Logger } from '../core/logger.js';
 import type { FaceAnalysis, RgbImage } from '../core/types.js';
 import type { Auth, Role } from './auth.js';
+import type { HostCheck } from './HostCheck.js';
 import type { Metrics } from './Metrics.js';
 import type { StreamManager } from './StreamManager.js';
 
 export interface RouteDeps {
   config: Readonly<Config>;
   auth: Auth;
+  /** The DNS-rebinding guard: every request's Host must name this server. */
+  hosts: HostCheck;
   streams: StreamManager;
   metrics: Metrics;
   /** Decodes and analyzes one uploaded image. */
@@ -49,6 +52,7 @@ export function createRequestHandler(deps: RouteDeps) {
 }
 
 async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  deps.hosts.check(req);
   const url = new URL(req.url ?? '/', 'http://x');
   const path = url.pathname;
   const method = req.method ?? 'GET';

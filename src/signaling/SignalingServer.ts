@@ -115,14 +115,28 @@ export class SignalingServer extends TypedEmitter<SignalingEvents> {
 
   /** Takes the upgrade when it is for our path; returns false (and leaves the socket alone) otherwise. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      return false;
+    }
     if (pathname !== this.path) return false;
+    this.acceptUpgrade(req, socket, head);
+    return true;
+  }
+
+  /**
+   * Takes an upgrade routed here by someone else's decision (the app's UpgradeGate), whatever its path: it becomes
+   * a signalling socket, or is answered and closed.
+   */
+  acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closed) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
-      return true;
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
-    return true;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,5 +104,47 @@ describe('server life cycle', () => {
     expect(log).toContain('"msg":"stopped"');
     expect(processesMentioning('fr_short_hamilton_clip.mp4')).toEqual([]);
     expect(existsSync(join(dir, 'cameras.json'))).toBe(false); // config cameras are not written to the state file
+  });
+
+  it('SIGTERM exits 0 in time with odd upgrade sockets still open (issue 15, finding 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emostream-sigterm-upgrade-'));
+    const port = await freePort();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `server: { port: ${port}, stateFile: ${join(dir, 'cameras.json')}, shutdownTimeoutMs: 10000 }\n` +
+        'models: { workers: 1 }\n',
+    );
+    const child = spawn(process.execPath, [resolve('dist/cli/main.js'), 'serve', '--config', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await waitFor('the server to listen', () => log.includes('"msg":"listening"'), 60_000);
+    const sockets: net.Socket[] = [];
+    const answers: string[] = [];
+    for (const path of ['/./events', '/x/../events', '/x/../signal', '/nowhere']) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.on('data', (d) => answers.push(d.toString('latin1').split('\r\n')[0] ?? ''));
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      sockets.push(socket); // never closed by us
+    }
+    await waitFor('every upgrade answered', () => answers.length >= 4, 10_000);
+    expect(answers.sort()).toEqual([
+      'HTTP/1.1 101 Switching Protocols',
+      'HTTP/1.1 101 Switching Protocols',
+      'HTTP/1.1 101 Switching Protocols',
+      'HTTP/1.1 404 Not Found',
+    ]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0); // 1 when shutdown outlived shutdownTimeoutMs
+    for (const socket of sockets) socket.destroy();
   });
 });
