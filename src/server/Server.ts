@@ -134,16 +134,21 @@ export class Server {
           const image = await decodeImage(bytes, 'upload');
           return { image, faces: await analyzeImage(image, engine, config.tracking) };
         },
-        health: async () => ({
-          ...engineSummary(pool.engine),
-          workers: pool.size,
-          streams: this.#streams.size,
-          uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
-          /** Live tensors per inference worker: flat over time, or something leaks. */
-          tensors: await pool.numTensors(),
-          heapUsedBytes: process.memoryUsage().heapUsed,
-          ...(this.#mqtt ? { mqtt: this.#mqtt.stats } : {}),
-        }),
+        health: async (detailed) => {
+          const status = pool.size > 0 ? ('ok' as const) : ('degraded' as const);
+          if (!detailed) return { status };
+          return {
+            status,
+            ...engineSummary(pool.engine),
+            workers: pool.size,
+            streams: this.#streams.size,
+            uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
+            /** Live tensors per inference worker: flat over time, or something leaks. */
+            tensors: await pool.numTensors(),
+            heapUsedBytes: process.memoryUsage().heapUsed,
+            ...(this.#mqtt ? { mqtt: this.#mqtt.stats } : {}),
+          };
+        },
         webClientDir: WEB_CLIENT_DIR,
         logger,
       }),

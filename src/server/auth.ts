@@ -54,6 +54,14 @@ export class Auth {
     return this.#digests[role] !== undefined;
   }
 
+  /** Whether the request may act as `role` (no token needed, or the right one given); nothing is counted. */
+  permits(role: Role, req: IncomingMessage): boolean {
+    const expected = this.#digests[role];
+    if (!expected) return true;
+    const given = tokenOf(req);
+    return given !== undefined && timingSafeEqual(digest(given), expected);
+  }
+
   /** Throws `AuthError` (and counts it) unless the request carries the role's token. */
   check(role: Role, req: IncomingMessage): void {
     const expected = this.#digests[role];

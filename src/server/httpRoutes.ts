@@ -19,7 +19,11 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Decodes and analyzes one uploaded image. */
   analyzeImage(bytes: Uint8Array): Promise<{ image: RgbImage; faces: FaceAnalysis[] }>;
-  health(): Promise<Record<string, unknown>>;
+  /**
+   * `status` is `ok`, or `degraded` when streams cannot be analyzed (no inference worker): answered with 503. The
+   * details (engine, workers, streams, tensors, memory) only when `detailed`.
+   */
+  health(detailed: boolean): Promise<{ status: 'ok' | 'degraded' } & Record<string, unknown>>;
   /** Folder of the built web client (index.html and its assets). */
   webClientDir: string;
   logger: Logger;
@@ -58,8 +62,14 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   const method = req.method ?? 'GET';
   const guard = (role: Role) => deps.auth.check(role, req);
 
-  if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok', ...(await deps.health()) });
+  // With tokens configured (always, off loopback): /healthz tells anyone only whether the server is healthy (for
+  // probes and load balancers), the details need the subscribe token; /metrics needs it (docs/reliability.md).
+  if (path === '/healthz' && method === 'GET') {
+    const health = await deps.health(deps.auth.permits('subscribe', req));
+    return sendJson(res, health.status === 'ok' ? 200 : 503, health);
+  }
   if (path === '/metrics' && method === 'GET') {
+    guard('subscribe');
     res.writeHead(200, { 'Content-Type': deps.metrics.contentType });
     res.end(await deps.metrics.text());
     return;

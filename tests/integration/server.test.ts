@@ -178,8 +178,18 @@ describe('emostream serve: access control', () => {
         signal.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
       );
       expect(status).toBe(401);
-      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      // /metrics needs the subscribe token; /healthz says only "ok" without it (issue 15, finding 4).
+      expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
+      const metrics = await (
+        await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${tokens.subscribeToken}` } })
+      ).text();
       expect(metrics).toMatch(/emostream_auth_refused_total\{role="subscribe"\} [3-9]/);
+      const health = await fetch(`${t.url}/healthz`);
+      expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+      const detailed = await fetch(`${t.url}/healthz`, {
+        headers: { authorization: `Bearer ${tokens.subscribeToken}` },
+      });
+      expect(await detailed.json()).toMatchObject({ status: 'ok', workers: 1, engine: expect.any(String) });
     } finally {
       await t.server.close();
     }
