@@ -131,16 +131,30 @@ const limits = z
   })
   .strict();
 
+/** A role's token: 16 or more visible ASCII characters, no spaces (a token of spaces was accepted before). */
+const token = z
+  .string()
+  .regex(/^[\x21-\x7e]{16,}$/, 'a token is at least 16 visible ASCII characters, without spaces')
+  .optional();
+
 const auth = z
   .object({
     /** Needed to publish a webcam (`/signal`). */
-    publishToken: z.string().min(16).optional(),
+    publishToken: token,
     /** Needed to subscribe to events and read streams. */
-    subscribeToken: z.string().min(16).optional(),
+    subscribeToken: token,
     /** Needed to add and remove cameras. */
-    adminToken: z.string().min(16).optional(),
+    adminToken: token,
   })
-  .strict();
+  .strict()
+  .superRefine((tokens, ctx) => {
+    // One token for two roles would make the roles one: whoever may subscribe could also add cameras.
+    const given = Object.entries(tokens).filter(([, value]) => value !== undefined);
+    for (const [i, [key, value]] of given.entries()) {
+      const same = given.slice(0, i).find(([, other]) => other === value);
+      if (same) ctx.addIssue({ code: 'custom', path: [key], message: `must differ from auth.${same[0]}` });
+    }
+  });
 
 /** The face tracker's settings (ByteTrack-style, docs/tracking.md); defaults in `TRACKER_DEFAULTS`. */
 const trackerSchema = z.object({

@@ -125,12 +125,20 @@ export const FaceEndEventSchema = z
     { message: 'timeShare must sum to 1', path: ['timeShare'] },
   );
 
+/** Longest `stream.state` reason; longer ones are clipped by `clipReason` (the schema refuses them). */
+export const MAX_REASON_LENGTH = 500;
+
+/** A reason that fits `stream.state` (issue 15, finding 7: a longer one was refused, so nobody saw the state). */
+export function clipReason(reason: string): string {
+  return reason.length <= MAX_REASON_LENGTH ? reason : `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`;
+}
+
 export const StreamStateEventSchema = z.strictObject({
   type: z.literal('stream.state'),
   streamId,
   ts,
   state: z.enum(STREAM_STATES),
-  reason: z.string().max(500),
+  reason: z.string().max(MAX_REASON_LENGTH),
 });
 
 /** Every event the pipeline publishes on the bus. */

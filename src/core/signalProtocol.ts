@@ -62,6 +62,8 @@ export const SIGNAL_ERROR_CODES = [
   'NO_SESSION',
   /** The server is at its session limit. */
   'TOO_MANY_SESSIONS',
+  /** The server runs limits.maxStreams streams already (a publish session is a stream). */
+  'LIMIT_STREAMS',
   /** The session could not be set up for a reason that is not the client's fault. */
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];

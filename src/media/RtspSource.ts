@@ -19,6 +19,7 @@
 import { CloseOnce } from '../core/CloseOnce.js';
 import { type CameraUrl, parseCameraUrl } from '../core/cameraUrl.js';
 import { errorMessage, SourceError } from '../core/errors.js';
+import { clipReason } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { scrubSecrets } from '../core/secrets.js';
 import type { Source, SourceEvents, SourceKind, SourceState, SourceStats } from '../core/source.js';
@@ -268,7 +269,7 @@ export class RtspSource extends TypedEmitter<SourceEvents> implements Source {
   }
 
   #emitState(state: SourceState, reason: string): void {
-    const safe = this.#scrub(reason);
+    const safe = clipReason(this.#scrub(reason)); // scrubbed first: clipping must not leave half a secret
     this.#state = state;
     if (state === 'live' || state === 'closed' || state === 'starting') this.#log?.info({ state }, safe);
     else this.#log?.warn({ state }, safe);

@@ -1,7 +1,7 @@
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { Config } from '../core/config.js';
 import type { EventBus } from '../core/EventBus.js';
-import type { BusEvent, StreamState } from '../core/events.js';
+import { type BusEvent, clipReason, type StreamState } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Source, SourceState } from '../core/source.js';
 import { stageTimes } from '../core/stageTimes.js';
@@ -193,7 +193,13 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
 
   readonly #onState = (state: SourceState, reason: string) => {
     const mapped: StreamState = state;
-    this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: mapped, reason });
+    this.#publish({
+      type: 'stream.state',
+      streamId: this.id,
+      ts: Date.now(),
+      state: mapped,
+      reason: clipReason(reason),
+    });
     if (state === 'stalled' || state === 'reconnecting' || state === 'closed') {
       for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
     }

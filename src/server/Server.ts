@@ -196,6 +196,7 @@ export class Server {
   }
 
   async #createSession(request: { sdp: string; name?: string; remoteAddress?: string }) {
+    this.#streams.checkCapacity(); // LIMIT_STREAMS to the client, before ICE gathering and a decoder
     const id = this.#streams.nextWebRtcId();
     const source = await WebRtcSource.create({
       id,

@@ -160,6 +160,11 @@ export class StreamManager {
     return entry.stream;
   }
 
+  /** Throws `LIMIT_STREAMS` when no stream can be added (asked before an expensive setup such as WebRTC's). */
+  checkCapacity(): void {
+    this.#checkCapacity();
+  }
+
   #checkCapacity(): void {
     const max = this.#options.config.limits.maxStreams;
     if (this.#streams.size >= max) throw new AppError('LIMIT_STREAMS', `at most ${max} streams`);
