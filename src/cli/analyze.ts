@@ -3,10 +3,11 @@ import { extname } from 'node:path';
 import { type BackendName, configSchema, type EngineName } from '../core/config.js';
 import { errorCode, errorMessage, InputError } from '../core/errors.js';
 import type { BusEvent } from '../core/events.js';
+import { facesInSource } from '../core/faceRecord.js';
 import type { FaceBox, Frame } from '../core/types.js';
 import { InferencePool } from '../inference/InferencePool.js';
 import { FileSource } from '../media/FileSource.js';
-import { decodeImage, IMAGE_EXTENSIONS } from '../media/imageFile.js';
+import { decodeImage, IMAGE_EXTENSIONS, MAX_ANALYSIS_SIDE } from '../media/imageFile.js';
 import { type AnalysisEngine, analyzeImage, createAnalysisEngine, FrameAnalyzer } from '../pipeline/FrameAnalyzer.js';
 import { defineCommand } from './command.js';
 import { backendOf, detectorOf, engineOf, MODEL_OPTIONS, maskModelOf, workersOf } from './modelOptions.js';
@@ -129,9 +130,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeSummary> 
 }
 
 async function printImage(path: string, engine: AnalysisEngine, options: AnalyzeOptions): Promise<number> {
-  const image = await decodeImage(path);
-  const faces = await analyzeImage(image, engine);
-  options.out(JSON.stringify({ file: path, width: image.width, height: image.height, faces }));
+  // Analyzed at most MAX_ANALYSIS_SIDE wide or high, reported in the file's own pixels (as /api/analyze does).
+  const image = await decodeImage(path, path, { maxSide: MAX_ANALYSIS_SIDE });
+  const source = { width: image.sourceWidth, height: image.sourceHeight };
+  const faces = facesInSource(await analyzeImage(image, engine), image, source);
+  options.out(JSON.stringify({ file: path, ...source, faces }));
   return faces.length;
 }
 

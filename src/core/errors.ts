@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   STREAM_NOT_FOUND: { status: 404, meaning: 'no stream with this id' },
   NAME_TAKEN: { status: 409, meaning: 'a stream with this name exists' },
   LIMIT_STREAMS: { status: 429, meaning: 'the server runs limits.maxStreams streams already' },
+  TOO_BUSY: { status: 503, meaning: 'the server analyzes as many uploaded images as it takes at once; try again' },
   IMAGE_UNREADABLE: { status: 400, meaning: 'an image cannot be decoded (corrupt, truncated, not an image)' },
   INPUT_NOT_FOUND: { status: 404, meaning: 'an input file or folder does not exist' },
   INPUT_EMPTY: { status: 400, meaning: 'an input folder holds no usable images' },

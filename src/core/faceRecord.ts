@@ -58,3 +58,22 @@ export function faceRecord(
     mask: maskRecord(maskScore),
   };
 }
+
+/**
+ * Faces found on a shrunk copy of an image, in the pixels of the original (`source`): boxes scaled and rounded
+ * again; everything else unchanged. The identity when the sizes are equal.
+ */
+export function facesInSource(
+  faces: FaceAnalysis[],
+  analyzed: { width: number; height: number },
+  source: { width: number; height: number },
+): FaceAnalysis[] {
+  if (analyzed.width === source.width && analyzed.height === source.height) return faces;
+  const sx = source.width / analyzed.width;
+  const sy = source.height / analyzed.height;
+  const frame = { w: source.width, h: source.height };
+  return faces.map((face) => ({
+    ...face,
+    box: roundBox({ x: face.box.x * sx, y: face.box.y * sy, w: face.box.w * sx, h: face.box.h * sy }, frame),
+  }));
+}

@@ -6,16 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { Config } from '../core/config.js';
 import { EventBus } from '../core/EventBus.js';
+import { facesInSource } from '../core/faceRecord.js';
 import type { Logger } from '../core/logger.js';
 import type { EmotionBatcher } from '../inference/EmotionBatcher.js';
 import { InferencePool } from '../inference/InferencePool.js';
 import { engineSummary } from '../inference/ModelRunner.js';
-import { decodeImage } from '../media/imageFile.js';
+import { decodeImage, MAX_ANALYSIS_SIDE } from '../media/imageFile.js';
 import { WebRtcSource } from '../media/WebRtcSource.js';
 import { analyzeImage, createAnalysisEngine } from '../pipeline/FrameAnalyzer.js';
 import { SignalingServer } from '../signaling/SignalingServer.js';
 import { MqttSink } from '../sinks/mqtt/MqttSink.js';
 import { Auth } from './auth.js';
+import { ConcurrencyLimit } from './ConcurrencyLimit.js';
 import { EventsServer } from './EventsServer.js';
 import { HostCheck } from './HostCheck.js';
 import { createRequestHandler } from './httpRoutes.js';
@@ -23,6 +25,10 @@ import { Metrics } from './Metrics.js';
 import { StreamManager } from './StreamManager.js';
 import { UpgradeGate } from './UpgradeGate.js';
 import { signalSessionOf } from './webrtcSession.js';
+
+/** Uploads analyzed at once by /api/analyze, and how many more may wait (docs/reliability.md). */
+const ANALYZE_CONCURRENCY = 2;
+const ANALYZE_WAITING = 8;
 
 /** The built web client: dist/web-client beside dist/server. */
 const WEB_CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-client');
@@ -131,9 +137,12 @@ export class Server {
         streams: this.#streams,
         metrics,
         analyzeImage: async (bytes) => {
-          const image = await decodeImage(bytes, 'upload');
-          return { image, faces: await analyzeImage(image, engine, config.tracking) };
+          // Shrunk while decoded (issue 15, finding 6); boxes reported in the upload's own pixels.
+          const image = await decodeImage(bytes, 'upload', { maxSide: MAX_ANALYSIS_SIDE });
+          const source = { width: image.sourceWidth, height: image.sourceHeight };
+          return { ...source, faces: facesInSource(await analyzeImage(image, engine, config.tracking), image, source) };
         },
+        analyzeLimit: new ConcurrencyLimit(ANALYZE_CONCURRENCY, ANALYZE_WAITING),
         health: async (detailed) => {
           const status = pool.size > 0 ? ('ok' as const) : ('degraded' as const);
           if (!detailed) return { status };

@@ -4,8 +4,9 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Config } from '../core/config.js';
 import { AppError, errorCode, errorMessage, httpStatus, InputError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { FaceAnalysis, RgbImage } from '../core/types.js';
+import type { FaceAnalysis } from '../core/types.js';
 import type { Auth, Role } from './auth.js';
+import type { ConcurrencyLimit } from './ConcurrencyLimit.js';
 import type { HostCheck } from './HostCheck.js';
 import type { Metrics } from './Metrics.js';
 import type { StreamManager } from './StreamManager.js';
@@ -17,8 +18,10 @@ export interface RouteDeps {
   hosts: HostCheck;
   streams: StreamManager;
   metrics: Metrics;
-  /** Decodes and analyzes one uploaded image. */
-  analyzeImage(bytes: Uint8Array): Promise<{ image: RgbImage; faces: FaceAnalysis[] }>;
+  /** Decodes and analyzes one uploaded image; `width`, `height` and the boxes are in the image's own pixels. */
+  analyzeImage(bytes: Uint8Array): Promise<{ width: number; height: number; faces: FaceAnalysis[] }>;
+  /** Uploads analyzed at once (and waiting); each holds its body, a decoded image and a trip through the models. */
+  analyzeLimit: ConcurrencyLimit;
   /**
    * `status` is `ok`, or `degraded` when streams cannot be analyzed (no inference worker): answered with 503. The
    * details (engine, workers, streams, tensors, memory) only when `detailed`.
@@ -117,9 +120,11 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   if (path === '/api/analyze') {
     if (method !== 'POST') throw new AppError('METHOD_NOT_ALLOWED', `${method} ${path}`);
     guard('publish');
-    const bytes = await readBody(req, deps.config.server.maxBodyBytes, ['image/jpeg', 'image/png', 'image/webp']);
-    const { image, faces } = await deps.analyzeImage(bytes);
-    return sendJson(res, 200, { width: image.width, height: image.height, faces });
+    const result = await deps.analyzeLimit.run(async () => {
+      const bytes = await readBody(req, deps.config.server.maxBodyBytes, ['image/jpeg', 'image/png', 'image/webp']);
+      return deps.analyzeImage(bytes);
+    });
+    return sendJson(res, 200, result);
   }
   if (method === 'GET' || method === 'HEAD') return serveStatic(deps.webClientDir, path, res);
   throw new AppError('NOT_FOUND', `no route for ${method} ${path}`);

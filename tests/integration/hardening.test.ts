@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RTCPeerConnection } from 'werift';
 import WebSocket from 'ws';
@@ -235,5 +236,31 @@ describe('finding 7: lost or unclear', () => {
       const res = await addCamera('link', url);
       expect([res.status, res.body.error?.code], url).toEqual([400, 'BAD_URL']);
     }
+  });
+});
+
+describe('finding 6: an image of huge dimensions does not keep memory', () => {
+  it('a 6300x6300 PNG of ~120 KB is analyzed shrunk, answered in its own pixels, and RSS comes back', async () => {
+    const png = await sharp({
+      create: { width: 6300, height: 6300, channels: 3, background: { r: 200, g: 120, b: 40 } },
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+    expect(png.length).toBeLessThan(200_000);
+    const post = () =>
+      api('/api/analyze', { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
+    const warm = await post();
+    expect([warm.status, warm.body.width, warm.body.height]).toEqual([200, 6300, 6300]);
+    const rssBefore = process.memoryUsage().rss;
+    for (let i = 0; i < 3; i++) expect((await post()).status).toBe(200);
+    // A burst: two analyzed at once, eight wait, the rest are told to come back (TOO_BUSY), nothing else.
+    const burst = await Promise.all(Array.from({ length: 14 }, post));
+    for (const r of burst) {
+      expect(r.status === 200 || (r.status === 503 && r.body.error?.code === 'TOO_BUSY'), r.text).toBe(true);
+    }
+    const grown = (process.memoryUsage().rss - rssBefore) / 1e6;
+    console.log(`RSS after 17 uploads of a 6300x6300 PNG: ${grown.toFixed(0)} MB above the warmed-up baseline`);
+    expect(grown).toBeLessThan(400); // unbounded, this was ~2 GB for a single upload
+    expect((await api('/healthz')).status).toBe(200);
   });
 });
