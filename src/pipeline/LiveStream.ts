@@ -42,6 +42,11 @@ export interface LiveStreamEvents {
    * once the next frame is analyzed: copy them to keep them.
    */
   analyzed: (result: FrameResult) => void;
+  /**
+   * The stream is closed: by its owner, or by itself because its source ended (a file that failed, a WebRTC peer
+   * that left). Its one `stream.state closed` is on the bus. The owner forgets it here.
+   */
+  closed: (reason: string) => void;
 }
 
 /**
@@ -72,6 +77,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   #reused = 0;
   #latest: AnalyzedFrame | undefined;
   #current: Promise<void> = Promise.resolve();
+  /** Why the stream ended, once its `stream.state closed` is published (exactly one per stream). */
+  #closedReason: string | undefined;
 
   constructor(id: string, name: string, source: Source, deps: LiveStreamDeps, url?: string) {
     super();
@@ -192,6 +199,13 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   }
 
   readonly #onState = (state: SourceState, reason: string) => {
+    if (state === 'closed') {
+      // The source ended by itself: the stream ends with it and tells its owner (issue 15: such a stream stayed in
+      // the stream manager, counted against maxStreams, and its later removal made a second closed event).
+      this.#publishClosed(reason);
+      void this.close();
+      return;
+    }
     const mapped: StreamState = state;
     this.#publish({
       type: 'stream.state',
@@ -200,10 +214,19 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       state: mapped,
       reason: clipReason(reason),
     });
-    if (state === 'stalled' || state === 'reconnecting' || state === 'closed') {
+    if (state === 'stalled' || state === 'reconnecting') {
       for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
     }
   };
+
+  /** Ends the tracks and publishes the stream's one `stream.state closed`. */
+  #publishClosed(reason: string): void {
+    if (this.#closedReason !== undefined) return;
+    const closedReason = clipReason(reason);
+    this.#closedReason = closedReason;
+    for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
+    this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: 'closed', reason: closedReason });
+  }
 
   readonly #onError = (err: Error) => {
     this.#deps.logger.warn({ err, stream: this.id }, 'source error');
@@ -217,7 +240,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.source.off('error', this.#onError);
     await this.source.close();
     this.#latest?.frame.release?.();
-    for (const event of this.#analyzer.endAll(Date.now())) this.#publish(event);
-    this.#publish({ type: 'stream.state', streamId: this.id, ts: Date.now(), state: 'closed', reason: 'removed' });
+    this.#publishClosed('removed');
+    this.emit('closed', this.#closedReason ?? 'removed');
   }
 }

@@ -114,9 +114,6 @@ export class Server {
     this.#gate.route('/events', 'subscribe', (req, socket, head) => this.#events.handleUpgrade(req, socket, head));
     // Signalling enforces maxPublishers itself.
     this.#gate.route('/signal', 'publish', (req, socket, head) => this.#signaling.acceptUpgrade(req, socket, head));
-    this.#signaling.on('sessionClosed', (streamId) => {
-      this.#streams.remove(streamId).catch(() => undefined);
-    });
     metrics = new Metrics({
       streams: () => this.#streams.streams().map((s) => s.counters),
       engine: () => engineSummary(pool.engine),
@@ -221,7 +218,9 @@ export class Server {
       await source.close();
       throw err;
     }
-    return signalSessionOf(source, () => this.#streams.remove(id).catch(() => source.close()));
+    // One owner: the stream manager owns the stream and its source. Ending the session releases the stream (a no-op
+    // when it ended by itself); the signalling layer only holds the session.
+    return signalSessionOf(source, () => this.#streams.release(id));
   }
 
   #listen(): Promise<void> {

@@ -116,7 +116,7 @@ export class StreamManager {
       keptUrl = camera.url;
     }
     const stream = new LiveStream(id, name, source, this.#options.deps, shownUrl);
-    this.#streams.set(id, { stream, persisted: opts.persist ? { name, url: keptUrl } : undefined });
+    this.#adopt(id, { stream, persisted: opts.persist ? { name, url: keptUrl } : undefined });
     if (opts.persist && !opts.booting) this.#writeState();
     logger.info({ stream: id, name, url: shownUrl }, 'camera added');
     return stream.info();
@@ -127,17 +127,35 @@ export class StreamManager {
     this.#lifecycle.assertOpen();
     this.#checkCapacity();
     const stream = new LiveStream(source.id, name, source, this.#options.deps);
-    this.#streams.set(source.id, { stream });
+    this.#adopt(source.id, { stream });
     return stream;
+  }
+
+  /** Keeps a stream, and forgets it when it closes, whoever closed it (the lifecycle rule: one owner, one Map). */
+  #adopt(id: string, entry: Entry): void {
+    this.#streams.set(id, entry);
+    entry.stream.once('closed', (reason) => {
+      if (this.#streams.get(id) !== entry) return; // removed by remove() or closeAll() already
+      this.#streams.delete(id);
+      if (entry.persisted) this.#writeState();
+      this.#options.logger.warn({ stream: id, reason }, 'stream ended by itself; removed');
+    });
   }
 
   nextWebRtcId(): string {
     return this.#uniqueId(`webrtc-${this.#nextWebRtc++}`);
   }
 
+  /** Stops and forgets a stream (`DELETE /api/streams/:id`); `STREAM_NOT_FOUND` when there is none. */
   async remove(id: string): Promise<void> {
+    if (!this.#streams.has(id)) throw new AppError('STREAM_NOT_FOUND', `no stream ${id}`);
+    await this.release(id);
+  }
+
+  /** Stops and forgets a stream if it is still here (a publish session ending: it may have ended by itself). */
+  async release(id: string): Promise<void> {
     const entry = this.#streams.get(id);
-    if (!entry) throw new AppError('STREAM_NOT_FOUND', `no stream ${id}`);
+    if (!entry) return;
     this.#streams.delete(id);
     if (entry.persisted) this.#writeState();
     await entry.stream.close();
