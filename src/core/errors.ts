@@ -68,6 +68,10 @@ export const ERROR_CATALOGUE = {
   WORKER_MISSING: { status: 500, meaning: 'the built inference worker is missing (run npm run build)' },
   WORKER_TIMEOUT: { status: 503, meaning: 'an inference worker did not start in time' },
   WORKER_CRASHED: { status: 503, meaning: 'an inference worker died; its jobs failed' },
+  WORKERS_EXHAUSTED: {
+    status: 503,
+    meaning: 'no inference worker is left: they crashed more often than the restart budget allows',
+  },
   POOL_CLOSED: { status: 503, meaning: 'the inference pool is closed (shutting down)' },
   BATCH_MISMATCH: { status: 500, meaning: 'a model answered a batch with the wrong number of rows' },
   // sinks (the MQTT broker)

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { BackendName, EngineName } from '../core/config.js';
-import { AppError, InferenceError, ModelLoadError } from '../core/errors.js';
+import { AppError, errorMessage, InferenceError, ModelLoadError } from '../core/errors.js';
 import { NUM_EMOTIONS } from '../core/labels.js';
 import type { Logger } from '../core/logger.js';
 import { stageTimes } from '../core/stageTimes.js';
@@ -12,6 +12,7 @@ import type { FaceBox, RgbImage } from '../core/types.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import type { CropJob } from './faceCrop.js';
 import type { RunnerInfo } from './ModelRunner.js';
+import { RestartBudget, type RestartPolicy } from './RestartBudget.js';
 import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
 export interface InferencePoolOptions {
@@ -25,7 +26,25 @@ export interface InferencePoolOptions {
   /** Models each worker loads before it reports ready. */
   preload?: { detectors?: string[]; classifiers?: string[]; masks?: string[] };
   startTimeoutMs?: number;
+  /** Replacing crashed workers: backoff and budget (RestartBudget.ts). */
+  restart?: RestartPolicy;
+  /** How long `numTensors()` waits for a worker's answer (default 2000 ms); a silent worker reports null. */
+  askTimeoutMs?: number;
   logger?: Logger;
+}
+
+/** The pool's health for /healthz and /metrics. */
+export interface PoolHealth {
+  /** Workers running now. */
+  workers: number;
+  /** Workers asked for at start. */
+  wanted: number;
+  /** Replacements being started (after their backoff). */
+  restarting: number;
+  /** Workers replaced since start. */
+  restarts: number;
+  /** A crash found the restart budget spent: the pool runs on fewer workers, or none. */
+  exhausted: boolean;
 }
 
 type Payload = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -56,6 +75,12 @@ export class InferencePool {
   readonly #startTimeoutMs: number;
   readonly #logger: Logger | undefined;
   readonly #lifecycle = new CloseOnce('InferencePool', () => this.#shutdown());
+  readonly #budget: RestartBudget;
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  readonly #askTimeoutMs: number;
+  readonly #wanted: number;
+  #restarting = 0;
+  #exhausted = false;
   #nextId = 1;
   readonly #handOff = { sharedBytes: 0, copiedBytes: 0 };
 
@@ -64,6 +89,9 @@ export class InferencePool {
     this.#init = init;
     this.#startTimeoutMs = options.startTimeoutMs ?? 120_000;
     this.#logger = options.logger;
+    this.#budget = new RestartBudget(options.restart);
+    this.#askTimeoutMs = options.askTimeoutMs ?? 2000;
+    this.#wanted = Math.max(1, options.workers ?? availableParallelism());
   }
 
   static async create(options: InferencePoolOptions = {}): Promise<InferencePool> {
@@ -164,9 +192,30 @@ export class InferencePool {
     else this.#handOff.copiedBytes += data.byteLength;
   }
 
-  /** `tf.memory().numTensors` of every worker (for leak checks). */
-  numTensors(): Promise<number[]> {
-    return this.#askEvery('numTensors') as Promise<number[]>;
+  get health(): PoolHealth {
+    return {
+      workers: this.#slots.length,
+      wanted: this.#wanted,
+      restarting: this.#restarting,
+      restarts: this.#budget.restarts,
+      exhausted: this.#exhausted,
+    };
+  }
+
+  /**
+   * Test hook (the fault suite, docs/reliability.md): ends a worker thread abruptly, a busy one when there is one,
+   * as a crash would; the pool sees an exit it did not ask for. False when there is no worker.
+   */
+  killWorker(): boolean {
+    const slot = this.#slots.find((s) => s.job) ?? this.#slots[0];
+    if (!slot) return false;
+    void slot.worker.terminate();
+    return true;
+  }
+
+  /** `tf.memory().numTensors` of every worker (for leak checks); null for a worker that did not answer in time. */
+  numTensors(): Promise<(number | null)[]> {
+    return this.#askEvery('numTensors') as Promise<(number | null)[]>;
   }
 
   /** What each worker runs where now (models loaded since start included). */
@@ -174,7 +223,10 @@ export class InferencePool {
     return this.#askEvery('info') as Promise<RunnerInfo[]>;
   }
 
-  /** A question every worker answers beside its queue (it does not wait for a free worker). */
+  /**
+   * A question every worker answers beside its queue (it does not wait for a free worker). A worker that does not
+   * answer within the ask timeout (busy in a long inference, dying) answers null.
+   */
   #askEvery(op: 'numTensors' | 'info'): Promise<unknown[]> {
     this.#lifecycle.assertOpen();
     return Promise.all(
@@ -182,9 +234,17 @@ export class InferencePool {
         (slot) =>
           new Promise<unknown>((resolve, reject) => {
             const id = this.#nextId++;
-            const onMessage = (msg: WorkerResponse) => {
-              if (msg.id !== id) return;
+            const done = () => {
+              clearTimeout(timer);
               slot.worker.off('message', onMessage);
+            };
+            const timer = setTimeout(() => {
+              done();
+              resolve(null);
+            }, this.#askTimeoutMs);
+            const onMessage = (msg: WorkerResponse) => {
+              if (msg?.id !== id) return;
+              done();
               if (msg.ok) resolve(msg.result);
               else reject(new AppError(msg.error.code, msg.error.message));
             };
@@ -201,6 +261,7 @@ export class InferencePool {
 
   #submit(payload: Payload): Promise<unknown> {
     this.#lifecycle.assertOpen();
+    if (this.#slots.length === 0 && this.#restarting === 0) return Promise.reject(this.#exhaustedError());
     return new Promise((resolve, reject) => {
       this.#queue.push({ payload, resolve, reject });
       this.#dispatch();
@@ -223,7 +284,7 @@ export class InferencePool {
     this.#slots.push(slot);
     worker.on('message', (msg: WorkerResponse) => {
       const job = slot.job;
-      if (!job || msg.id !== slot.jobId) return; // a numTensors answer, handled by its own listener
+      if (!job || msg?.id !== slot.jobId) return; // a numTensors answer, handled by its own listener
       slot.job = undefined;
       if (msg.ok && msg.stages) for (const [stage, ms] of Object.entries(msg.stages)) stageTimes.add(stage, ms);
       if (msg.ok) job.resolve(msg.result);
@@ -236,21 +297,69 @@ export class InferencePool {
       if (index >= 0) this.#slots.splice(index, 1);
       if (this.closed) return;
       slot.job?.reject(new InferenceError('WORKER_CRASHED', `inference worker exited (code ${code})`));
-      this.#logger?.warn({ code }, 'inference worker exited; starting a new one');
-      startWorker(this.#init, this.#startTimeoutMs).then(
-        ({ worker: fresh }) => {
-          if (this.closed) void fresh.terminate();
-          else {
-            this.#adopt(fresh);
-            this.#dispatch();
-          }
-        },
-        (err) => this.#logger?.error({ err }, 'could not restart inference worker'),
-      );
+      slot.job = undefined;
+      this.#logger?.warn({ code, workers: this.#slots.length }, 'inference worker exited');
+      this.#replace();
+      this.#dispatch(); // the others take the queue meanwhile
     });
   }
 
+  /** Starts a replacement after the budget's backoff, or gives up when the budget is spent. */
+  #replace(): void {
+    const delay = this.#budget.next();
+    if (delay === undefined) {
+      this.#exhausted = true;
+      const { budget, windowMs } = this.#budget.policy;
+      this.#logger?.error(
+        { workers: this.#slots.length, budget, windowMs },
+        'inference worker restart budget spent; not restarting',
+      );
+      this.#failIfNoWorker();
+      return;
+    }
+    this.#restarting++;
+    this.#logger?.info({ delayMs: delay, restarts: this.#budget.restarts }, 'restarting an inference worker');
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      startWorker(this.#init, this.#startTimeoutMs).then(
+        ({ worker: fresh }) => {
+          this.#restarting--;
+          if (this.closed) {
+            void fresh.terminate();
+            return;
+          }
+          this.#adopt(fresh);
+          this.#dispatch();
+        },
+        (err: unknown) => {
+          this.#restarting--;
+          if (this.closed) return;
+          this.#logger?.error({ err: errorMessage(err) }, 'could not restart an inference worker');
+          this.#replace();
+        },
+      );
+    }, delay);
+    this.#restartTimers.add(timer);
+  }
+
+  /** With no worker and none coming, queued jobs can never run: they fail now, typed. */
+  #failIfNoWorker(): void {
+    if (this.#slots.length > 0 || this.#restarting > 0) return;
+    const error = this.#exhaustedError();
+    for (const job of this.#queue.splice(0)) job.reject(error);
+  }
+
+  #exhaustedError(): InferenceError {
+    const { budget, windowMs } = this.#budget.policy;
+    return new InferenceError(
+      'WORKERS_EXHAUSTED',
+      `no inference worker is running: they crashed more than ${budget} times in ${windowMs / 1000} s`,
+    );
+  }
+
   async #shutdown(): Promise<void> {
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    this.#restartTimers.clear();
     const closing = new InferenceError('POOL_CLOSED', 'inference pool closed');
     for (const job of this.#queue.splice(0)) job.reject(closing);
     const slots = this.#slots.splice(0);

@@ -125,6 +125,7 @@ export class Server {
       authRefused: () => ({ ...auth.refused }),
       ...(this.#mqtt ? { mqtt: () => (this.#mqtt as MqttSink).stats } : {}),
     });
+    const analyzeLimit = new ConcurrencyLimit(ANALYZE_CONCURRENCY, ANALYZE_WAITING);
     this.#http.on(
       'request',
       createRequestHandler({
@@ -139,14 +140,16 @@ export class Server {
           const source = { width: image.sourceWidth, height: image.sourceHeight };
           return { ...source, faces: facesInSource(await analyzeImage(image, engine, config.tracking), image, source) };
         },
-        analyzeLimit: new ConcurrencyLimit(ANALYZE_CONCURRENCY, ANALYZE_WAITING),
+        analyzeLimit,
         health: async (detailed) => {
+          // Degraded: no inference worker runs, so no stream is analyzed (they crashed past the restart budget).
           const status = pool.size > 0 ? ('ok' as const) : ('degraded' as const);
           if (!detailed) return { status };
           return {
             status,
             ...engineSummary(pool.engine),
             workers: pool.size,
+            inference: pool.health,
             streams: this.#streams.size,
             uptimeS: Math.round((Date.now() - this.#startedAt) / 1000),
             /** Live tensors per inference worker: flat over time, or something leaks. */
@@ -186,6 +189,12 @@ export class Server {
     await server.#streams.boot();
     return server;
   }
+
+  /** Test hooks for the fault suite (docs/reliability.md); nothing in the product calls them. */
+  readonly faults = {
+    /** Ends an inference worker thread abruptly (a busy one if any), as a crash would. */
+    killInferenceWorker: (): boolean => this.#pool.killWorker(),
+  };
 
   get url(): string {
     const address = this.#http.address() as AddressInfo;
