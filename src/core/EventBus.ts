@@ -43,6 +43,10 @@ export interface EventBusStats {
   sinkErrors: number;
   /** `face.update`s held back by the per-track rate limit. */
   rateLimited: number;
+  /** Events refused because they failed the schema (a bug upstream; the event is lost), by type. */
+  rejected: Record<string, number>;
+  /** Publishes after close (shutting down; the event is lost). */
+  afterClose: number;
 }
 
 interface SinkEntry {
@@ -69,6 +73,8 @@ export class EventBus {
   #published = 0;
   #delivered = 0;
   #sinkErrors = 0;
+  #afterClose = 0;
+  readonly #rejected: Record<string, number> = {};
 
   constructor(options: EventBusOptions = {}) {
     this.#validate = options.validate ?? true;
@@ -89,6 +95,8 @@ export class EventBus {
       delivered: this.#delivered,
       sinkErrors: this.#sinkErrors,
       rateLimited: this.#limiter?.stats.limited ?? 0,
+      rejected: { ...this.#rejected },
+      afterClose: this.#afterClose,
     };
   }
 
@@ -120,10 +128,13 @@ export class EventBus {
    * `InvalidStateError` after close; never throws because of a sink.
    */
   publish(event: BusEvent): number {
+    if (this.closed) this.#afterClose++;
     this.#lifecycle.assertOpen();
     if (this.#validate) {
       const result = BusEventSchema.safeParse(event);
       if (!result.success) {
+        const type = typeof event?.type === 'string' && event.type.length <= 32 ? event.type : 'untyped';
+        this.#rejected[type] = (this.#rejected[type] ?? 0) + 1;
         const issue = result.error.issues[0];
         const where = issue?.path.join('.') || '(event)';
         throw new InvalidEventError(`invalid ${describe(event)} event: ${where}: ${issue?.message ?? 'invalid'}`, {

@@ -22,6 +22,7 @@ import { EventsServer } from './EventsServer.js';
 import { HostCheck } from './HostCheck.js';
 import { createRequestHandler } from './httpRoutes.js';
 import { Metrics } from './Metrics.js';
+import { registerReliabilityMetrics } from './reliabilityMetrics.js';
 import { StreamManager } from './StreamManager.js';
 import { UpgradeGate } from './UpgradeGate.js';
 import { signalSessionOf } from './webrtcSession.js';
@@ -126,6 +127,12 @@ export class Server {
       ...(this.#mqtt ? { mqtt: () => (this.#mqtt as MqttSink).stats } : {}),
     });
     const analyzeLimit = new ConcurrencyLimit(ANALYZE_CONCURRENCY, ANALYZE_WAITING);
+    registerReliabilityMetrics(metrics.registry, {
+      bus: () => this.#bus.stats,
+      events: () => this.#events.stats,
+      pool: () => pool.health,
+      refused: () => ({ host: hosts.refused, busy: analyzeLimit.refused }),
+    });
     this.#http.on(
       'request',
       createRequestHandler({

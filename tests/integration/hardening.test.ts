@@ -161,6 +161,8 @@ describe('finding 5: DNS rebinding (Host must name this server)', () => {
       expect((await httpWithHost('GET', '/api/streams', host)).status, host).toBe(200);
     }
     expect((await rawAsk(upgrade('/events', `localhost:${port}`))).line).toMatch(/^HTTP\/1\.1 101/);
+    const metrics = (await api('/metrics')).text;
+    expect(metrics).toMatch(/emostream_requests_refused_total\{reason="host"\} [4-9]/);
   });
 });
 

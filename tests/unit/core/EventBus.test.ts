@@ -203,4 +203,19 @@ describe('UpdateRateLimiter', () => {
     expect(limiter.stats.tracks).toBe(100);
     expect(() => new UpdateRateLimiter({ maxPerSecond: 0 })).toThrow(RangeError);
   });
+
+  it('counts what it loses: events that fail the schema (by type) and publishes after close (issue 15)', async () => {
+    const bus = new EventBus();
+    const bad = { ...state('a', 1), reason: 'x'.repeat(501) };
+    expect(() => bus.publish(bad)).toThrow(InvalidEventError);
+    expect(() => bus.publish({ ...face('face.update', 'a', 1, 1), trackId: 'b/1' })).toThrow(InvalidEventError);
+    bus.publish(state('a', 2));
+    await bus.close();
+    expect(() => bus.publish(state('a', 3))).toThrow(InvalidStateError);
+    expect(bus.stats).toMatchObject({
+      published: 1,
+      rejected: { 'stream.state': 1, 'face.update': 1 },
+      afterClose: 1,
+    });
+  });
 });
