@@ -13,7 +13,7 @@ import type { CropBatch } from './EmotionClassifier.js';
 import type { CropJob } from './faceCrop.js';
 import type { RunnerInfo } from './ModelRunner.js';
 import { RestartBudget, type RestartPolicy } from './RestartBudget.js';
-import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
+import type { WorkerControl, WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
 export interface InferencePoolOptions {
   /** Worker threads; default one per core. */
@@ -37,12 +37,16 @@ export interface InferencePoolOptions {
 export interface PoolHealth {
   /** Workers running now. */
   workers: number;
+  /** Workers running a job now. */
+  busy: number;
   /** Workers asked for at start. */
   wanted: number;
   /** Replacements being started (after their backoff). */
   restarting: number;
   /** Workers replaced since start. */
   restarts: number;
+  /** Jobs that failed because their worker died (WORKER_CRASHED) or none was left (WORKERS_EXHAUSTED). */
+  crashedJobs: number;
   /** A crash found the restart budget spent: the pool runs on fewer workers, or none. */
   exhausted: boolean;
 }
@@ -80,6 +84,7 @@ export class InferencePool {
   readonly #askTimeoutMs: number;
   readonly #wanted: number;
   #restarting = 0;
+  #crashedJobs = 0;
   #exhausted = false;
   #nextId = 1;
   readonly #handOff = { sharedBytes: 0, copiedBytes: 0 };
@@ -195,21 +200,25 @@ export class InferencePool {
   get health(): PoolHealth {
     return {
       workers: this.#slots.length,
+      busy: this.#slots.filter((slot) => slot.job).length,
       wanted: this.#wanted,
       restarting: this.#restarting,
       restarts: this.#budget.restarts,
+      crashedJobs: this.#crashedJobs,
       exhausted: this.#exhausted,
     };
   }
 
   /**
-   * Test hook (the fault suite, docs/reliability.md): ends a worker thread abruptly, a busy one when there is one,
-   * as a crash would; the pool sees an exit it did not ask for. False when there is no worker.
+   * Test hook (the fault suite, docs/reliability.md): makes a worker die in the middle of a job, as a crash would:
+   * it exits when its current job (or its next) has a result, without answering, so the pool sees an exit it did
+   * not ask for with the job outstanding. Not `terminate()`: ending a thread while ONNX Runtime runs in it aborts the
+   * whole process. A busy worker when there is one; with `busyOnly`, only a busy one. False when none.
    */
-  killWorker(): boolean {
-    const slot = this.#slots.find((s) => s.job) ?? this.#slots[0];
+  crashWorker(options: { busyOnly?: boolean } = {}): boolean {
+    const slot = this.#slots.find((s) => s.job) ?? (options.busyOnly ? undefined : this.#slots[0]);
     if (!slot) return false;
-    void slot.worker.terminate();
+    slot.worker.postMessage({ control: 'crash' } satisfies WorkerControl);
     return true;
   }
 
@@ -296,7 +305,10 @@ export class InferencePool {
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1);
       if (this.closed) return;
-      slot.job?.reject(new InferenceError('WORKER_CRASHED', `inference worker exited (code ${code})`));
+      if (slot.job) {
+        this.#crashedJobs++;
+        slot.job.reject(new InferenceError('WORKER_CRASHED', `inference worker exited (code ${code})`));
+      }
       slot.job = undefined;
       this.#logger?.warn({ code, workers: this.#slots.length }, 'inference worker exited');
       this.#replace();
@@ -346,7 +358,10 @@ export class InferencePool {
   #failIfNoWorker(): void {
     if (this.#slots.length > 0 || this.#restarting > 0) return;
     const error = this.#exhaustedError();
-    for (const job of this.#queue.splice(0)) job.reject(error);
+    for (const job of this.#queue.splice(0)) {
+      this.#crashedJobs++;
+      job.reject(error);
+    }
   }
 
   #exhaustedError(): InferenceError {
@@ -363,13 +378,40 @@ export class InferencePool {
     const closing = new InferenceError('POOL_CLOSED', 'inference pool closed');
     for (const job of this.#queue.splice(0)) job.reject(closing);
     const slots = this.#slots.splice(0);
+    const running = slots.map((slot) => (slot.job ? slot.jobId : undefined));
     for (const slot of slots) slot.job?.reject(closing);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    // A worker is terminated only once its running job has returned (or after 10 s): ending a thread inside ONNX
+    // Runtime's native code aborts the whole process.
+    await Promise.all(
+      slots.map(async (slot, i) => {
+        const id = running[i];
+        if (id !== undefined) await answered(slot.worker, id, 10_000);
+        await slot.worker.terminate();
+      }),
+    );
   }
 }
 
 function cropCount(crops: CropBatch | CropJob): number {
   return 'faces' in crops ? crops.faces.reduce((n, f) => n + f.boxes.length, 0) : crops.count;
+}
+
+/** Resolves when `worker` answers job `id`, exits, or `timeoutMs` passes. */
+function answered(worker: Worker, id: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', done);
+      resolve();
+    };
+    const onMessage = (msg: WorkerResponse) => {
+      if (msg?.id === id) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    worker.on('message', onMessage);
+    worker.on('exit', done);
+  });
 }
 
 /** The compiled worker entry: beside this file when running from dist/, else in dist/ (tests run src/ directly). */

@@ -3,7 +3,7 @@ import { errorCode, errorMessage } from '../core/errors.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import { type CropJob, cutCrops } from './faceCrop.js';
 import { ModelRunner } from './ModelRunner.js';
-import type { WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
+import type { WorkerControl, WorkerInit, WorkerReady, WorkerRequest, WorkerResponse } from './workerProtocol.js';
 
 /** Entry of one inference worker thread: one engine, its own models, one request at a time. */
 const port = parentPort;
@@ -33,7 +33,14 @@ function asBatch(stages: Stages, crops: CropBatch | CropJob): CropBatch {
   return 'faces' in crops ? timed(stages, 'crop', performance.now(), cutCrops(crops)) : crops;
 }
 
-port.on('message', async (req: WorkerRequest) => {
+/** Set by the fault suite's control message: exit instead of answering (workerProtocol.ts, WorkerControl). */
+let crash = false;
+
+port.on('message', async (req: WorkerRequest | WorkerControl) => {
+  if ('control' in req) {
+    crash = req.control === 'crash';
+    return;
+  }
   let response: WorkerResponse;
   const transfer: ArrayBuffer[] = [];
   const stages: Stages = {};
@@ -71,5 +78,8 @@ port.on('message', async (req: WorkerRequest) => {
   } catch (err) {
     response = { id: req.id, ok: false, error: { code: errorCode(err), message: errorMessage(err) } };
   }
+  // The job stays unanswered: the pool sees a worker that died mid-inference (questions such as numTensors are
+  // answered: they are not jobs).
+  if (crash && req.op !== 'numTensors' && req.op !== 'info') process.exit(70);
   port.postMessage(response, transfer);
 });

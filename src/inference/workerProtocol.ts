@@ -30,3 +30,10 @@ export type WorkerResponse =
 export type WorkerReady =
   | { ready: true; info: RunnerInfo }
   | { ready: false; error: { code: ErrorCode; message: string } };
+
+/**
+ * Not a request: the fault suite's hook (InferencePool.crashWorker). The worker exits as soon as the job it runs
+ * (or its next one) has its result, without answering: a death in mid-inference as the pool sees it, but never
+ * while native inference code runs (ending a thread inside ONNX Runtime aborts the whole process).
+ */
+export type WorkerControl = { control: 'crash' };

@@ -199,8 +199,18 @@ export class Server {
 
   /** Test hooks for the fault suite (docs/reliability.md); nothing in the product calls them. */
   readonly faults = {
-    /** Ends an inference worker thread abruptly (a busy one if any), as a crash would. */
-    killInferenceWorker: (): boolean => this.#pool.killWorker(),
+    /**
+     * Makes an inference worker die in the middle of a job (InferencePool.crashWorker); waits up to `timeoutMs` for
+     * one to be busy. False when none was.
+     */
+    crashInferenceWorker: async (timeoutMs = 5000): Promise<boolean> => {
+      const deadline = Date.now() + timeoutMs;
+      while (!this.#pool.crashWorker({ busyOnly: true })) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return true;
+    },
   };
 
   get url(): string {
@@ -268,3 +278,4 @@ export class Server {
     this.#logger.info('stopped');
   }
 }
+

@@ -101,4 +101,10 @@ export function registerReliabilityMetrics(registry: Registry, sources: Reliabil
   counter('emostream_inference_worker_restarts_total', 'Crashed inference workers replaced', [], () => [
     [{}, sources.pool().restarts],
   ]);
+  counter(
+    'emostream_inference_jobs_crashed_total',
+    'Inference jobs failed because their worker died or none was left',
+    [],
+    () => [[{}, sources.pool().crashedJobs]],
+  );
 }

@@ -41,16 +41,17 @@ async function pool(workers: number, restart: RestartPolicy = {}) {
 }
 
 describe('InferencePool supervision', () => {
-  it('a worker killed mid-inference fails its job with WORKER_CRASHED and is replaced; work goes on', async () => {
+  it('a worker that dies mid-inference fails its job with WORKER_CRASHED and is replaced; work goes on', async () => {
     const p = await pool(2);
     const image = await photo();
     const jobs = Array.from({ length: 6 }, () => p.detect('blazeface', image).then(() => 'ok', errorCode));
-    expect(p.killWorker()).toBe(true); // a busy one
+    expect(p.crashWorker()).toBe(true); // a busy one
     const outcomes = await Promise.all(jobs);
     expect(outcomes).toContain('WORKER_CRASHED');
     expect(outcomes.filter((o) => o !== 'ok' && o !== 'WORKER_CRASHED')).toEqual([]);
     await until('the replacement', () => p.health.workers === 2);
-    expect(p.health).toMatchObject({ workers: 2, wanted: 2, restarts: 1, exhausted: false });
+    expect(p.health).toMatchObject({ workers: 2, wanted: 2, restarts: 1, crashedJobs: 1, exhausted: false });
+    expect(p.health.busy).toBe(0);
     expect(await p.detect('blazeface', image)).toHaveLength(1);
   });
 
@@ -58,12 +59,15 @@ describe('InferencePool supervision', () => {
     const p = await pool(1, { budget: 2, windowMs: 60_000 });
     const image = await photo();
     for (let restart = 1; restart <= 2; restart++) {
-      p.killWorker();
+      p.crashWorker(); // it dies with its next job
+      await expect(p.detect('blazeface', image)).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
       await until(`restart ${restart}`, () => p.health.restarts === restart && p.health.workers === 1);
     }
+    p.crashWorker(); // the third crash in the window: over budget
+    const running = p.detect('blazeface', image).then(() => 'ok', errorCode);
     const queued = p.detect('blazeface', image).then(() => 'ok', errorCode);
-    p.killWorker(); // the third crash in the window: over budget
-    expect(await queued).toMatch(/^(WORKER_CRASHED|WORKERS_EXHAUSTED)$/);
+    expect(await running).toBe('WORKER_CRASHED');
+    expect(await queued).toBe('WORKERS_EXHAUSTED');
     await until('exhausted', () => p.health.exhausted && p.health.workers === 0);
     expect(p.health).toMatchObject({ workers: 0, restarting: 0, restarts: 2, exhausted: true });
     await expect(p.detect('blazeface', image)).rejects.toMatchObject({ code: 'WORKERS_EXHAUSTED' });
@@ -71,10 +75,25 @@ describe('InferencePool supervision', () => {
 
   it('numTensors answers even when a worker dies while asked (null for it), instead of hanging', async () => {
     const p = await pool(2, { initialMs: 5000, maxMs: 5000 });
+    const image = await photo();
+    p.crashWorker();
+    const job = p.detect('blazeface', image).catch(errorCode);
     const asked = p.numTensors();
-    p.killWorker();
+    expect(await job).toBe('WORKER_CRASHED');
     const answers = await asked;
     expect(answers).toHaveLength(2);
     for (const a of answers) expect(a === null || typeof a === 'number').toBe(true);
+  });
+
+  it('close() while jobs run rejects them all with POOL_CLOSED and ends its threads without aborting the process', async () => {
+    const p = await pool(2);
+    const image = await photo();
+    for (let round = 0; round < 3; round++) await p.detect('blazeface', image); // warm
+    const jobs = Array.from({ length: 20 }, () => p.detect('blazeface', image).then(() => 'ok', errorCode));
+    await new Promise((r) => setTimeout(r, 5)); // both workers inside ONNX Runtime now
+    await p.close();
+    const outcomes = await Promise.all(jobs);
+    expect(outcomes.filter((o) => o !== 'ok' && o !== 'POOL_CLOSED')).toEqual([]);
+    expect(outcomes).toContain('POOL_CLOSED');
   });
 });
