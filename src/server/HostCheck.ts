@@ -13,7 +13,7 @@ import { isLoopback } from './auth.js';
  * - a name in `server.allowedHosts` (exact, or a suffix written with a leading dot: `.lan`);
  * - when listening on an interface other than loopback (tokens are required there): also `server.host` when it is
  *   a name, and this machine's host name.
- * A request without `Host` (HTTP/1.0 tools; browsers always send one) passes. Ports are ignored.
+ * An HTTP/1.0 request without `Host` passes (old tools; browsers always send one). Ports are ignored.
  */
 export class HostCheck {
   readonly #names: ReadonlySet<string>;
@@ -45,8 +45,14 @@ export class HostCheck {
     return this.#names.has(host) || this.#suffixes.some((suffix) => host.endsWith(suffix));
   }
 
-  /** Throws `HOST_FORBIDDEN` (and counts it) unless the request's Host names this server. */
+  /**
+   * Throws `HOST_FORBIDDEN` (and counts it) unless the request's Host names this server; `BAD_ARGUMENT` for an
+   * HTTP/1.1 request without one (the server answers that itself, typed, instead of Node's bare 400).
+   */
   check(req: IncomingMessage): void {
+    if (req.headers.host === undefined && req.httpVersion !== '1.0') {
+      throw new AppError('BAD_ARGUMENT', 'an HTTP/1.1 request needs a Host header');
+    }
     if (this.allows(req.headers.host)) return;
     this.refused++;
     throw new AppError(

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { Config } from '../core/config.js';
@@ -24,7 +25,7 @@ import { createRequestHandler } from './httpRoutes.js';
 import { Metrics } from './Metrics.js';
 import { registerReliabilityMetrics } from './reliabilityMetrics.js';
 import { StreamManager } from './StreamManager.js';
-import { UpgradeGate } from './UpgradeGate.js';
+import { refuse, UpgradeGate } from './UpgradeGate.js';
 import { signalSessionOf } from './webrtcSession.js';
 
 /** Uploads analyzed at once by /api/analyze, and how many more may wait (docs/reliability.md). */
@@ -88,7 +89,8 @@ export class Server {
         logger,
       },
     });
-    this.#http = createServer();
+    // Host is checked by HostCheck, which answers a missing one with a typed error (Node's own check answers bare).
+    this.#http = createServer({ requireHostHeader: false });
     const hosts = new HostCheck(config);
     this.#gate = new UpgradeGate(auth, hosts, config);
     this.#events = new EventsServer(undefined, {
@@ -170,6 +172,13 @@ export class Server {
       }),
     );
     this.#gate.attach(this.#http);
+    // CONNECT (a proxy request) is not served: answered and closed, typed (without a listener Node just drops it).
+    this.#http.on('connect', (_req, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      refuse(socket, 405, 'METHOD_NOT_ALLOWED', 'CONNECT is not served');
+    });
+    // A request Node cannot parse (bad request line, header too large, ...) gets a typed error like any other.
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
     // Every socket, upgraded ones included (http stops tracking those), so that shutdown can end them all.
     this.#http.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -279,3 +288,12 @@ export class Server {
   }
 }
 
+/** Node's answer to a request it cannot parse is a bare 400; ours is the same status with the usual JSON error. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  refuse(socket, 400, 'BAD_ARGUMENT', tooLarge ? 'the request headers are too large' : 'malformed HTTP request');
+}

@@ -56,6 +56,7 @@ export class UpgradeGate {
       this.#hosts.check(req);
       const route = this.#routes.get(upgradePath(req));
       if (!route) throw new AppError('NOT_FOUND', 'no WebSocket endpoint at this path');
+      checkWebSocketHandshake(req);
       if (!this.#originAllowed(req)) throw new AppError('ORIGIN_FORBIDDEN', 'this origin is not allowed');
       this.#auth.check(route.role, req);
       route.handler(req, socket, head);
@@ -75,6 +76,21 @@ export class UpgradeGate {
       return false;
     }
   }
+}
+
+/**
+ * The handshake fields RFC 6455 requires, checked here so that a malformed upgrade gets our typed error rather than
+ * ws's plain-text 400 (GET, `Upgrade: websocket`, version 13, a 16-byte base64 key).
+ */
+function checkWebSocketHandshake(req: IncomingMessage): void {
+  const key = req.headers['sec-websocket-key'];
+  const ok =
+    req.method === 'GET' &&
+    req.headers.upgrade?.toLowerCase() === 'websocket' &&
+    req.headers['sec-websocket-version'] === '13' &&
+    typeof key === 'string' &&
+    /^[A-Za-z0-9+/]{22}==$/.test(key);
+  if (!ok) throw new AppError('BAD_ARGUMENT', 'not a WebSocket handshake (GET, Upgrade: websocket, version 13, a key)');
 }
 
 /** The path an upgrade asks for, normalised as URL parsing does (dot segments resolved); never throws. */

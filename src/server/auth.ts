@@ -87,6 +87,9 @@ function tokenOf(req: IncomingMessage): string | undefined {
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
   const custom = req.headers['x-emostream-token'];
   if (typeof custom === 'string' && custom) return custom;
-  const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
-  return query ?? undefined;
+  try {
+    return new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+  } catch {
+    return undefined; // not a valid target: the route says so
+  }
 }

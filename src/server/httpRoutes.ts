@@ -60,7 +60,12 @@ export function createRequestHandler(deps: RouteDeps) {
 
 async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   deps.hosts.check(req);
-  const url = new URL(req.url ?? '/', 'http://x');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://x');
+  } catch {
+    throw new InputError('BAD_ARGUMENT', 'the request target is not a valid path');
+  }
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const guard = (role: Role) => deps.auth.check(role, req);

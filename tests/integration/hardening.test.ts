@@ -229,6 +229,18 @@ describe('finding 7: lost or unclear', () => {
       const res = await api(path);
       expect([res.status, res.body.error?.code], path).toEqual([400, 'BAD_ARGUMENT']);
     }
+    // Targets URL parsing refuses, requests without Host, CONNECT: typed 400/405 answers, never a 500.
+    for (const [request, status] of [
+      [`GET http://[bad HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`, 400],
+      [`GET //[x]y/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`, 400],
+      ['GET /api/streams HTTP/1.1\r\nConnection: close\r\n\r\n', 400],
+      [`CONNECT /api/streams HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 405],
+      ['GET /\u0001 HTTP/1.1\r\n\r\n', 400],
+    ] as const) {
+      const { line, socket } = await rawAsk(request);
+      socket.destroy();
+      expect(line, request).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    }
     const errors = s.logs.slice(logsBefore).filter((l) => JSON.parse(l).level >= 50);
     expect(errors).toEqual([]);
   });
