@@ -231,7 +231,9 @@ export class StreamManager {
         : [];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.#options.logger.error({ err: errorMessage(err), file }, 'state file unreadable; starting without it');
+        // The errno or "not JSON", never the parser's message: it quotes the file, which holds camera passwords.
+        const why = (err as NodeJS.ErrnoException).code ?? (err instanceof SyntaxError ? 'not JSON' : 'unreadable');
+        this.#options.logger.error({ err: why, file }, 'state file unreadable; starting without it');
       }
       return [];
     }

@@ -98,7 +98,9 @@ function typedError(status: number, body: string): ErrorCode | string {
 }
 
 describe('fault suite', () => {
-  it('100 subscribers on a live stream, then a burst of upgrades: descriptors and RSS come back', async () => {
+  it('100 subscribers on a live stream, then a burst of upgrades: descriptors and RSS come back', {
+    timeout: 120_000 * SCALE,
+  }, async () => {
     const before = await snapshot();
     const subs = Array.from({ length: 100 }, () => subscribe(s.url, `?stream=${lobby}&types=face.update`));
     await Promise.all(subs.map((x) => x.opened));
@@ -147,7 +149,9 @@ describe('fault suite', () => {
     expect(after.rssMb - before.rssMb).toBeLessThan(200);
   });
 
-  it('fuzzer: REST, /signal and /events get thousands of generated inputs; every answer is typed, the server stays healthy', async () => {
+  it('fuzzer: REST, /signal and /events get thousands of generated inputs; every answer is typed, the server stays healthy', {
+    timeout: 120_000 * SCALE,
+  }, async () => {
     const before = await snapshot();
     const r = rng(Number(process.env.FUZZ_SEED ?? 15));
     const image = readFileSync(sharedPath('photos', 'single_face_emotion_labeled', 'happy__faceapijs_happy.jpg'));
@@ -318,7 +322,9 @@ describe('fault suite', () => {
     expect(after.rssMb - before.rssMb).toBeLessThan(300);
   });
 
-  it('ffmpeg killed mid-stream and the RTSP server restarted: stalled, reconnecting, live; the other stream keeps its rate', async () => {
+  it('ffmpeg killed mid-stream and the RTSP server restarted: stalled, reconnecting, live; the other stream keeps its rate', {
+    timeout: 120_000 * SCALE,
+  }, async () => {
     const portA = await freePort();
     const portB = await freePort();
     let camA = await startRtspServer(portA, { width: 320, height: 240, fps: 15 });

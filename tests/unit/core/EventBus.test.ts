@@ -181,6 +181,21 @@ describe('EventBus', () => {
     expect(n).toBe(0);
     expect(bus.stats.sinks).toBe(0);
   });
+
+  it('counts what it loses: events that fail the schema (by type) and publishes after close (issue 15)', async () => {
+    const bus = new EventBus();
+    const bad = { ...state('a', 1), reason: 'x'.repeat(501) };
+    expect(() => bus.publish(bad)).toThrow(InvalidEventError);
+    expect(() => bus.publish({ ...face('face.update', 'a', 1, 1), trackId: 'b/1' })).toThrow(InvalidEventError);
+    bus.publish(state('a', 2));
+    await bus.close();
+    expect(() => bus.publish(state('a', 3))).toThrow(InvalidStateError);
+    expect(bus.stats).toMatchObject({
+      published: 1,
+      rejected: { 'stream.state': 1, 'face.update': 1 },
+      afterClose: 1,
+    });
+  });
 });
 
 describe('UpdateRateLimiter', () => {
@@ -202,20 +217,5 @@ describe('UpdateRateLimiter', () => {
     for (let i = 0; i < 10_000; i++) limiter.allow(`a/${i}`, i);
     expect(limiter.stats.tracks).toBe(100);
     expect(() => new UpdateRateLimiter({ maxPerSecond: 0 })).toThrow(RangeError);
-  });
-
-  it('counts what it loses: events that fail the schema (by type) and publishes after close (issue 15)', async () => {
-    const bus = new EventBus();
-    const bad = { ...state('a', 1), reason: 'x'.repeat(501) };
-    expect(() => bus.publish(bad)).toThrow(InvalidEventError);
-    expect(() => bus.publish({ ...face('face.update', 'a', 1, 1), trackId: 'b/1' })).toThrow(InvalidEventError);
-    bus.publish(state('a', 2));
-    await bus.close();
-    expect(() => bus.publish(state('a', 3))).toThrow(InvalidStateError);
-    expect(bus.stats).toMatchObject({
-      published: 1,
-      rejected: { 'stream.state': 1, 'face.update': 1 },
-      afterClose: 1,
-    });
   });
 });
