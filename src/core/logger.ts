@@ -1,5 +1,7 @@
 import { type Logger, pino } from 'pino';
 
+/** Redacts a URL's credentials and secret query values, in linear time (src/core/secrets.ts). */
+export { redactUrl } from './secrets.js';
 export type { Logger };
 
 /** The root logger. `LOG_LEVEL` sets the level; logs go to stderr so stdout stays machine-readable. */
