@@ -1,4 +1,4 @@
-import type { Config, MotionOptions, ReuseOptions } from '../core/config.js';
+import { BATCHING_DEFAULTS, type Config, type MotionOptions, type ReuseOptions } from '../core/config.js';
 import type { BusEvent } from '../core/events.js';
 import { faceRecord } from '../core/faceRecord.js';
 import type { EmotionLabel } from '../core/labels.js';
@@ -39,7 +39,7 @@ export type AnalysisStage = 'detect' | 'classify' | 'mask';
 export function createAnalysisEngine(
   pool: InferencePool,
   models: { detector: string; emotion: string; mask?: string | null },
-  batching: BatcherOptions = { maxBatch: 16, maxWaitMs: 5 },
+  batching: BatcherOptions = BATCHING_DEFAULTS,
   observe: { onBatch?: BatchObserver; onStage?: AnalysisEngine['onStage'] } = {},
 ): AnalysisEngine {
   const emotion = cropSpec(models.emotion);

@@ -1,5 +1,6 @@
 import { defineCommand } from '../../cli/command.js';
 import { engineOf, MODEL_OPTIONS, maskModelOf } from '../../cli/modelOptions.js';
+import { BATCHING_DEFAULTS } from '../../core/config.js';
 import { InputError } from '../../core/errors.js';
 import { benchLive } from '../bench/benchLive.js';
 
@@ -26,7 +27,7 @@ export const benchLiveCommand = defineCommand(
         type: 'string',
         arg: 'MS',
         help: "the batcher's wait for more faces (analysis.maxWaitMs)",
-        default: 5,
+        default: BATCHING_DEFAULTS.maxWaitMs,
       },
       videos: {
         type: 'string',
