@@ -84,6 +84,8 @@ export class ClusterView {
     for (const record of this.others(me)) {
       for (const s of record.streams) {
         if (s.state === 'closed' || listed.has(s.id) || runsHere(s.id)) continue;
+        // A camera belongs to the node that holds its lease: a record can be older than the lease's end.
+        if (this.cameras.has(s.id) && this.leases.get(s.id)?.node !== record.node) continue;
         listed.add(s.id);
         out.push({ ...s, node: record.node });
       }
