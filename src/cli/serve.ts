@@ -36,7 +36,12 @@ export const serveCommand = defineCommand(
       cluster: args.string('cluster'),
     });
     const logger = createLogger();
-    const server = await Server.start(config, logger);
+    const server = await Server.start(config, logger).catch((err) => {
+      // A failed start may leave a half-open socket behind (nats.js on a peer that is not NATS): exit regardless,
+      // once the error is printed.
+      setTimeout(() => process.exit(process.exitCode ?? 1), 1000).unref();
+      throw err;
+    });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'signal received');

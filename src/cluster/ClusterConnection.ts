@@ -69,11 +69,7 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
     const connection = new ClusterConnection(config, logger);
     const options = connection.#options(node);
     if (config.onUnreachable === 'fail') {
-      try {
-        connection.#adopt(await connect(options));
-      } catch (err) {
-        throw connection.#failure(err);
-      }
+      connection.#adopt(await connection.#connectOnce(options));
       return connection;
     }
     connect({ ...options, waitOnFirstConnect: true }).then(
@@ -150,6 +146,26 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
     return options;
   }
 
+  /**
+   * The first connection, bounded by `connectTimeoutMs` whatever the peer does (nats.js waits for ever on some peers
+   * that are not NATS servers: an HTTP server answers its CONNECT with a 400).
+   */
+  async #connectOnce(options: ConnectionOptions): Promise<NatsConnection> {
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = connect(options);
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })), options.timeout);
+    });
+    try {
+      return await Promise.race([attempt, late]);
+    } catch (err) {
+      attempt.then((nc) => nc.close()).catch(() => undefined);
+      throw this.#failure(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #adopt(nc: NatsConnection): void {
     this.#nc = nc;
     this.#connected();
@@ -196,9 +212,10 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
   #failure(err: unknown): AppError {
     if (err instanceof AppError) return err;
     const natsCode = String((err as { code?: unknown })?.code ?? '');
+    // 503 while opening the buckets: no JetStream answers its API.
     const code: ErrorCode = /AUTHORIZATION|AUTHENTICATION|BAD_CREDS|ACCOUNT_EXPIRED/.test(natsCode)
       ? 'CLUSTER_UNAUTHORIZED'
-      : /jetstream not enabled/i.test(errorMessage(err))
+      : natsCode === '503' || /jetstream not enabled/i.test(errorMessage(err))
         ? 'CLUSTER_NO_JETSTREAM'
         : 'CLUSTER_UNREACHABLE';
     // The URL without credentials; nats.js's messages name no password.
@@ -216,5 +233,6 @@ function describe(natsCode: string, err: unknown): string {
   if (natsCode === 'CONNECTION_REFUSED') return 'connection refused (no NATS server listens there)';
   if (natsCode === 'CONNECTION_TIMEOUT' || natsCode === 'TIMEOUT') return 'no answer in time (is it a NATS server?)';
   if (/AUTHORIZATION|AUTHENTICATION|BAD_CREDS/.test(natsCode)) return 'the broker refused our credentials';
+  if (natsCode === '503') return 'the broker runs without JetStream (start nats-server with -js)';
   return errorMessage(err);
 }

@@ -56,6 +56,8 @@ export class ClusterNode {
   readonly #logger: Logger;
   readonly #lifecycle = new CloseOnce('cluster node', () => this.#teardown());
   #buckets: Buckets | undefined;
+  /** Opening the buckets after a degraded start, once the broker is there. */
+  #settingUp: Promise<void> | undefined;
   #local: LocalStreams | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #fence: NodeJS.Timeout;
@@ -129,7 +131,7 @@ export class ClusterNode {
 
   /** Registers a camera for the whole cluster under `id` (or `id-2`, ... when another camera has it). */
   async register(camera: { name: string; url: string }, id: string): Promise<string> {
-    const buckets = this.#ready();
+    const buckets = await this.#ready();
     for (let n = 1; n <= 20; n++) {
       const key = n === 1 ? id : `${id}-${n}`;
       try {
@@ -150,7 +152,7 @@ export class ClusterNode {
 
   /** Removes a camera from the registry; the node analysing it stops it. False when it was not registered. */
   async unregister(id: string): Promise<boolean> {
-    const buckets = this.#ready();
+    const buckets = await this.#ready();
     const known = await buckets.cameras.get(id).catch((err) => {
       throw this.#connection.failure(err);
     });
@@ -206,8 +208,9 @@ export class ClusterNode {
     return this.#lifecycle.close();
   }
 
-  #ready(): Buckets {
+  async #ready(): Promise<Buckets> {
     this.#lifecycle.assertOpen();
+    await this.#settingUp?.catch(() => undefined);
     if (!this.#buckets || !this.#connection.connected) {
       throw new AppError('CLUSTER_UNAVAILABLE', `the cluster broker ${this.#connection.url} is unreachable`);
     }
@@ -234,11 +237,14 @@ export class ClusterNode {
     const nc = this.#connection.nc;
     if (!nc || this.closed) return;
     if (!this.#buckets) {
+      this.#settingUp = this.#setUp(nc);
       try {
-        await this.#setUp(nc);
+        await this.#settingUp?.catch(() => undefined);
       } catch (err) {
         this.#logger.error({ err: errorMessage(err) }, 'cluster buckets not opened; retrying at the next connect');
         return;
+      } finally {
+        this.#settingUp = undefined;
       }
     }
     for (const id of this.#leases.held()) this.#local?.say(id, 'cluster broker reachable again');
