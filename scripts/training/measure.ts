@@ -16,6 +16,7 @@ import {
   type EmotionClassifier,
   FaceApiEmotionClassifier,
   GraphEmotionClassifier,
+  LayersEmotionClassifier,
 } from '../../src/inference/EmotionClassifier.js';
 import { cropResize, mirror } from '../../src/inference/faceCrop.js';
 import { HeadEmotionClassifier } from '../../src/inference/HeadEmotionClassifier.js';
@@ -41,6 +42,7 @@ async function load(name: string): Promise<EmotionClassifier> {
   const resolved = resolveModel(name);
   if (resolved.manifest.runtime === 'head') return HeadEmotionClassifier.load(resolved);
   if (resolved.manifest.runtime === 'faceapi-expression') return FaceApiEmotionClassifier.load(resolved);
+  if (resolved.manifest.runtime === 'layers') return LayersEmotionClassifier.load(resolved);
   return GraphEmotionClassifier.load(resolved);
 }
 

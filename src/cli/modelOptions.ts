@@ -20,7 +20,7 @@ export const MODEL_OPTIONS = {
   'emotion-model': {
     type: 'string',
     arg: 'M',
-    help: 'emotion model: fer-head (ours, docs/training.md), human, faceapi, or a model folder',
+    help: 'emotion model: emotion-cnn (ours, docs/training.md), fer-head, human, faceapi, or a model folder',
     default: DEFAULT_MODELS.emotion,
   },
   'mask-model': {

@@ -44,13 +44,14 @@ export const ENGINE_NAMES = ['onnx', 'tfjs'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /**
- * The models used when nothing says otherwise (server config and CLI alike). `fer-head` is our head trained on FER+
- * labels (docs/training.md: 0.80 on FER+ PublicTest vs 0.67 for `human`); `mask` is our mask head (human + faceapi
- * features, trained on real masks and on faces with drawn masks: docs/training.md).
+ * The models used when nothing says otherwise (server config and CLI alike). `emotion-cnn` is our CNN trained end to
+ * end on FER+ (src/lab/cnn, docs/training.md: 0.864 on FER+ PublicTest, against 0.805 for our earlier `fer-head` and
+ * 0.670 for `human`, at less cost per face); `mask` is our mask head (human + faceapi features, trained on real masks
+ * and on faces with drawn masks: docs/training.md).
  */
 export const DEFAULT_MODELS = Object.freeze({
   detector: 'blazeface' as const,
-  emotion: 'fer-head',
+  emotion: 'emotion-cnn',
   /** A mask head name or folder; null for none. */
   mask: 'mask' as string | null,
 });

@@ -52,18 +52,12 @@ port.on('message', async (req: WorkerRequest | WorkerControl) => {
         response = { id: req.id, ok: true, result, stages };
         break;
       }
-      case 'classify': {
-        const crops = asBatch(stages, req.crops);
-        const t0 = performance.now();
-        const result = timed(stages, 'classify', t0, await runner.classify(req.model, crops));
-        transfer.push(result.buffer as ArrayBuffer);
-        response = { id: req.id, ok: true, result, stages };
-        break;
-      }
+      case 'classify':
       case 'mask': {
         const crops = asBatch(stages, req.crops);
         const t0 = performance.now();
-        const result = timed(stages, 'mask', t0, await runner.maskScores(req.model, crops));
+        const run = req.op === 'classify' ? runner.classify(req.model, crops) : runner.maskScores(req.model, crops);
+        const result = timed(stages, req.op, t0, await run);
         transfer.push(result.buffer as ArrayBuffer);
         response = { id: req.id, ok: true, result, stages };
         break;

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { stageTimes } from '../core/stageTimes.js';
+import { ScrapedMetrics, single } from './scrapedMetrics.js';
 
 /** Per-stream counters the metrics read at scrape time. */
 export interface StreamCounters {
@@ -53,17 +54,11 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    const scraped = new ScrapedMetrics(this.registry);
     const perStream = (name: string, help: string, pick: (s: StreamCounters) => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ['stream', 'kind'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of sources.streams()) this.inc({ stream: s.id, kind: s.kind }, pick(s));
-        },
-      });
+      scraped.counter(name, help, ['stream', 'kind'], () =>
+        sources.streams().map((s) => [{ stream: s.id, kind: s.kind }, pick(s)]),
+      );
     perStream('emostream_frames_received_total', 'Frames decoded from each stream', (s) => s.received);
     perStream('emostream_frames_dropped_total', 'Frames dropped (slot overwritten or stream busy)', (s) => s.dropped);
     perStream('emostream_frames_analyzed_total', 'Frames analyzed per stream', (s) => s.analyzed);
@@ -97,84 +92,54 @@ export class Metrics {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge('emostream_inference_queue_depth', 'Requests waiting for an inference worker', () =>
-      sources.poolQueueDepth(),
+    scraped.gauge('emostream_inference_queue_depth', 'Requests waiting for an inference worker', [], () =>
+      single(sources.poolQueueDepth()),
     );
-    gauge('emostream_batcher_queued_crops', 'Crops waiting in the emotion batcher', () => sources.batcherQueued());
-    gauge('emostream_subscribers', 'Connected /events subscribers', () => sources.subscribers());
-    gauge('emostream_streams', 'Streams', () => sources.streams().length);
-    new Counter({
-      name: 'emostream_events_dropped_total',
-      help: 'face.update events dropped for slow subscribers',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(sources.eventsDropped());
-      },
-    });
-    new Counter({
-      name: 'emostream_auth_refused_total',
-      help: 'Requests refused for a missing or wrong token',
-      labelNames: ['role'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [role, n] of Object.entries(sources.authRefused())) this.inc({ role }, n);
-      },
-    });
-    new Counter({
-      name: 'emostream_stage_seconds_total',
-      help: 'Time spent per stage of the frame path (main thread stages and inference workers), seconds',
-      labelNames: ['stage'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [stage, ms] of Object.entries(stageTimes.snapshot())) this.inc({ stage }, ms / 1000);
-      },
-    });
-    new Counter({
-      name: 'emostream_inference_handoff_bytes_total',
-      help: 'Bytes handed to the inference threads: shared (frames, no copy) or copied',
-      labelNames: ['kind'],
-      registers,
-      collect() {
-        this.reset();
+    scraped.gauge('emostream_batcher_queued_crops', 'Crops waiting in the emotion batcher', [], () =>
+      single(sources.batcherQueued()),
+    );
+    scraped.gauge('emostream_subscribers', 'Connected /events subscribers', [], () => single(sources.subscribers()));
+    scraped.gauge('emostream_streams', 'Streams', [], () => single(sources.streams().length));
+    scraped.counter('emostream_events_dropped_total', 'face.update events dropped for slow subscribers', [], () =>
+      single(sources.eventsDropped()),
+    );
+    scraped.counter('emostream_auth_refused_total', 'Requests refused for a missing or wrong token', ['role'], () =>
+      Object.entries(sources.authRefused()).map(([role, n]) => [{ role }, n]),
+    );
+    scraped.counter(
+      'emostream_stage_seconds_total',
+      'Time spent per stage of the frame path (main thread stages and inference workers), seconds',
+      ['stage'],
+      () => Object.entries(stageTimes.snapshot()).map(([stage, ms]) => [{ stage }, ms / 1000]),
+    );
+    scraped.counter(
+      'emostream_inference_handoff_bytes_total',
+      'Bytes handed to the inference threads: shared (frames, no copy) or copied',
+      ['kind'],
+      () => {
         const { sharedBytes, copiedBytes } = sources.handOff();
-        this.inc({ kind: 'shared' }, sharedBytes);
-        this.inc({ kind: 'copied' }, copiedBytes);
+        return [
+          [{ kind: 'shared' }, sharedBytes],
+          [{ kind: 'copied' }, copiedBytes],
+        ];
       },
-    });
-    new Gauge({
-      name: 'emostream_engine_info',
-      help: 'The inference engine in use and its backend (ONNX Runtime provider or tfjs backend), value 1',
-      labelNames: ['engine', 'backend'],
-      registers,
-      collect() {
-        this.reset();
+    );
+    scraped.gauge(
+      'emostream_engine_info',
+      'The inference engine in use and its backend (ONNX Runtime provider or tfjs backend), value 1',
+      ['engine', 'backend'],
+      () => {
         const { engine, backend } = sources.engine();
-        this.set({ engine, backend }, 1);
+        return [[{ engine, backend }, 1]];
       },
-    });
-    new Gauge({
-      name: 'emostream_model_engine_info',
-      help: 'The engine each loaded model runs on, value 1',
-      labelNames: ['model', 'engine'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [model, engine] of Object.entries(sources.engine().models)) this.set({ model, engine }, 1);
-      },
-    });
-    if (sources.mqtt) registerMqttMetrics(registers, sources.mqtt);
+    );
+    scraped.gauge(
+      'emostream_model_engine_info',
+      'The engine each loaded model runs on, value 1',
+      ['model', 'engine'],
+      () => Object.entries(sources.engine().models).map(([model, engine]) => [{ model, engine }, 1]),
+    );
+    if (sources.mqtt) registerMqttMetrics(scraped, sources.mqtt);
   }
 
   observeInference(op: 'detect' | 'classify' | 'mask', seconds: number): void {
@@ -199,53 +164,32 @@ export class Metrics {
 }
 
 /** The MQTT sink's metrics (docs/events.md, "MQTT"): its state, what it published, queued and dropped. */
-function registerMqttMetrics(registers: Registry[], read: () => MqttMetricsSource): void {
-  new Gauge({
-    name: 'emostream_mqtt_connected',
-    help: 'The MQTT sink is connected to its broker (1) or not (0)',
-    registers,
-    collect() {
-      this.set(read().state === 'connected' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'emostream_mqtt_state',
-    help: 'The MQTT sink state (connecting, connected, disconnected, unauthorized, closed), value 1',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      this.reset();
-      this.set({ state: read().state }, 1);
-    },
-  });
-  new Gauge({
-    name: 'emostream_mqtt_outbox_queued',
-    help: 'Events waiting in the MQTT outbox (bounded by mqtt.queueLimit)',
-    registers,
-    collect() {
-      this.set(read().queued);
-    },
-  });
-  const counter = (name: string, help: string, value: (s: MqttMetricsSource) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(value(read()));
-      },
-    });
-  counter('emostream_mqtt_published_total', 'Messages the MQTT broker took', (s) => s.published);
-  counter('emostream_mqtt_connects_total', 'Successful connections to the MQTT broker', (s) => s.connects);
-  new Counter({
-    name: 'emostream_mqtt_dropped_total',
-    help: 'MQTT messages not delivered, by cause (outbox_full: the broker was away or slow; shutdown)',
-    labelNames: ['cause'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [cause, n] of Object.entries(read().dropped)) this.inc({ cause }, n);
-    },
-  });
+function registerMqttMetrics(scraped: ScrapedMetrics, read: () => MqttMetricsSource): void {
+  scraped.gauge('emostream_mqtt_connected', 'The MQTT sink is connected to its broker (1) or not (0)', [], () =>
+    single(read().state === 'connected' ? 1 : 0),
+  );
+  scraped.gauge(
+    'emostream_mqtt_state',
+    'The MQTT sink state (connecting, connected, disconnected, unauthorized, closed), value 1',
+    ['state'],
+    () => [[{ state: read().state }, 1]],
+  );
+  scraped.gauge(
+    'emostream_mqtt_outbox_queued',
+    'Events waiting in the MQTT outbox (bounded by mqtt.queueLimit)',
+    [],
+    () => single(read().queued),
+  );
+  scraped.counter('emostream_mqtt_published_total', 'Messages the MQTT broker took', [], () =>
+    single(read().published),
+  );
+  scraped.counter('emostream_mqtt_connects_total', 'Successful connections to the MQTT broker', [], () =>
+    single(read().connects),
+  );
+  scraped.counter(
+    'emostream_mqtt_dropped_total',
+    'MQTT messages not delivered, by cause (outbox_full: the broker was away or slow; shutdown)',
+    ['cause'],
+    () => Object.entries(read().dropped).map(([cause, n]) => [{ cause }, n]),
+  );
 }

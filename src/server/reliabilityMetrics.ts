@@ -1,7 +1,8 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { EventBusStats } from '../core/EventBus.js';
 import type { PoolHealth } from '../inference/InferencePool.js';
 import type { EventsServerStats } from './EventsServer.js';
+import { type Samples, ScrapedMetrics, single } from './scrapedMetrics.js';
 
 /** What the reliability metrics read at scrape time. */
 export interface ReliabilitySources {
@@ -17,27 +18,10 @@ export interface ReliabilitySources {
  * inference pool's workers and restarts were in no metric). Registered beside the others in the server's registry.
  */
 export function registerReliabilityMetrics(registry: Registry, sources: ReliabilitySources): void {
-  const registers = [registry];
-  const counter = (name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
+  const scraped = new ScrapedMetrics(registry);
+  const counter = (name: string, help: string, labelNames: string[], read: () => Samples) =>
+    scraped.counter(name, help, labelNames, read);
+  const gauge = (name: string, help: string, read: () => number) => scraped.gauge(name, help, [], () => single(read()));
   counter('emostream_bus_events_published_total', 'Events the bus accepted and handed to its sinks', [], () => [
     [{}, sources.bus().published],
   ]);

@@ -1,6 +1,6 @@
 /**
  * One analysis path: the same frames give the same face records through `analyze` (the built CLI), `/api/analyze`
- * (a real server) and a live stream (the per-stream scheduler), with the default models (fer-head and the mask head).
+ * (a real server) and a live stream (the per-stream scheduler), with the default models (emotion-cnn and the mask head).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

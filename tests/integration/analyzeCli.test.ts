@@ -108,8 +108,8 @@ describe('emostream analyze (the built CLI)', () => {
         name,
       ).toBe(true);
     }
-    expect(run(['analyze', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: fer-head\)/);
-    expect(run(['evaluate', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: fer-head\)/);
+    expect(run(['analyze', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: emotion-cnn\)/);
+    expect(run(['evaluate', '--help']).lines.join('\n')).toMatch(/--emotion-model M .*\(default: emotion-cnn\)/);
   });
 
   it('uses the model it is asked for', () => {

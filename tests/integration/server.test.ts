@@ -35,7 +35,7 @@ describe('emostream serve: HTTP API', () => {
       status: 'ok',
       engine: 'onnx',
       backend: 'cpu',
-      models: { blazeface: 'onnx', 'fer-head': 'onnx', mask: 'onnx' },
+      models: { blazeface: 'onnx', 'emotion-cnn': 'onnx', mask: 'onnx' },
     });
     expect(health.body.passedOver).toEqual([
       { name: 'onnx/cuda', reason: expect.stringContaining('CUDA') },
@@ -43,7 +43,7 @@ describe('emostream serve: HTTP API', () => {
     ]);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toContain('emostream_engine_info{engine="onnx",backend="cpu"} 1');
-    expect(metrics).toContain('emostream_model_engine_info{model="fer-head",engine="onnx"} 1');
+    expect(metrics).toContain('emostream_model_engine_info{model="emotion-cnn",engine="onnx"} 1');
     expect(metrics).toContain('# TYPE emostream_inference_seconds histogram');
   });
 

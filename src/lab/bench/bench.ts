@@ -23,7 +23,7 @@ export interface BenchOptions {
 }
 
 const ENGINES: readonly EngineName[] = ['tfjs', 'onnx'];
-const EMOTION_MODELS = ['human', 'fer-head', 'faceapi'];
+const EMOTION_MODELS = ['emotion-cnn', 'fer-head', 'human', 'faceapi'];
 const ROUNDS = 5;
 
 export function median(values: number[]): number {
@@ -128,7 +128,7 @@ export async function bench(options: BenchOptions): Promise<void> {
     for (const workers of [1, cores]) {
       const rate = await throughput(engine, workers, frames, options);
       rates.push(rate);
-      out(`${engine} pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + fer-head, whole frames)`);
+      out(`${engine} pool ${workers} worker(s): ${rate.toFixed(1)} faces/s (blazeface + emotion-cnn, whole frames)`);
     }
     out(`${engine} pool scaling: ${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x with ${cores} workers vs 1`);
   }
@@ -164,9 +164,9 @@ async function throughput(engine: EngineName, workers: number, frames: RgbImage[
     engine,
     backend: options.backend,
     threads: options.threads,
-    preload: { detectors: ['blazeface'], classifiers: ['fer-head'] },
+    preload: { detectors: ['blazeface'], classifiers: ['emotion-cnn'] },
   });
-  const analysis = createAnalysisEngine(pool, { detector: 'blazeface', emotion: 'fer-head' });
+  const analysis = createAnalysisEngine(pool, { detector: 'blazeface', emotion: 'emotion-cnn' });
   try {
     await Promise.all(frames.slice(0, workers).map((f) => analyzeImage(f, analysis))); // warm-up
     let faces = 0;

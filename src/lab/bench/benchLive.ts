@@ -18,6 +18,8 @@ export interface BenchLiveOptions {
   /** The mask head the streams run (null: none). */
   maskModel: string | null;
   engine: EngineName | 'auto';
+  /** The batcher's wait for more faces. */
+  maxWaitMs: number;
   /** The videos the cameras with faces play (round robin). */
   videos: string[];
   /** The shared data folder (the still room is made from it). */
@@ -92,6 +94,7 @@ async function runCameras(
   const config = configSchema.parse({
     server: { port: 0, stateFile: join(dir, 'state.json') },
     events: { maxUpdatesPerSecond: 60 },
+    analysis: { maxWaitMs: options.maxWaitMs },
     limits: { maxStreams: 64 },
     models: { mask: options.maskModel, engine: options.engine },
   });
@@ -218,7 +221,7 @@ export async function benchLive(options: BenchLiveOptions): Promise<void> {
   const cameras = await startCameras(files);
   out(
     `cameras: RTSP (GStreamer, loopback) playing ${options.videos.map((v) => basename(v)).join(', ')} and a still room, ` +
-      `640x480 H264 30 fps; analyzed at ${FPS} fps each; engine ${options.engine}; mask model: ${options.maskModel ?? 'none'}; ${CORES} cores; ` +
+      `640x480 H264 30 fps; analyzed at ${FPS} fps each; engine ${options.engine}; batcher wait ${options.maxWaitMs} ms; mask model: ${options.maskModel ?? 'none'}; ${CORES} cores; ` +
       `held = every camera with faces at >= ${0.9 * FPS} fps and p95 frame-to-event <= 250 ms`,
   );
   try {

@@ -22,6 +22,12 @@ export const benchLiveCommand = defineCommand(
       counts: { type: 'string', arg: 'N,N,...', help: 'numbers of cameras to try', default: '1,2,4,8,16,24,32' },
       'mask-model': MODEL_OPTIONS['mask-model'],
       engine: MODEL_OPTIONS.engine,
+      'max-wait-ms': {
+        type: 'string',
+        arg: 'MS',
+        help: "the batcher's wait for more faces (analysis.maxWaitMs)",
+        default: 5,
+      },
       videos: {
         type: 'string',
         arg: 'FILE[,FILE]',
@@ -45,6 +51,7 @@ export const benchLiveCommand = defineCommand(
     await benchLive({
       maskModel: maskModelOf(args),
       engine: engineOf(args),
+      maxWaitMs: args.int('max-wait-ms', 0, 1000),
       seconds: args.number('seconds', 5, 600),
       counts,
       videos: args.required('videos').split(','),

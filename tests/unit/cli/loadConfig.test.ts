@@ -14,7 +14,7 @@ describe('loadConfig', () => {
   it('gives the documented defaults with no file', () => {
     const config = loadConfig(undefined, {}, {});
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config.models).toMatchObject({ detector: 'blazeface', emotion: 'fer-head', backend: 'auto' });
+    expect(config.models).toMatchObject({ detector: 'blazeface', emotion: 'emotion-cnn', backend: 'auto' });
     expect(config.analysis.fps).toBe(5);
     expect(config.cameras).toEqual([]);
     expect(Object.isFrozen(config.server)).toBe(true);
