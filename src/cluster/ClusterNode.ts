@@ -68,6 +68,8 @@ export class ClusterNode {
   /** Cameras unowned since (local time), for the placement's "overdue"; cameras this node failed to start, until. */
   readonly #unownedSince = new Map<string, number>();
   readonly #cannotStart = new Map<string, number>();
+  /** Cameras of the config file not registered yet (the broker was not there). */
+  #fromConfig: { camera: { name: string; url: string }; id: string }[] = [];
 
   private constructor(options: ClusterNodeOptions, connection: ClusterConnection, node: string) {
     const { config, bus, logger } = options;
@@ -150,13 +152,19 @@ export class ClusterNode {
     throw new AppError('NAME_TAKEN', `too many cameras named like "${camera.name}"`);
   }
 
+  /** A camera of the config file: registered now, or once the broker is there; a camera of that name stays as it is. */
+  registerFromConfig(camera: { name: string; url: string }, id: string): void {
+    this.#fromConfig.push({ camera, id });
+    if (this.#buckets && this.#connection.connected) void this.#registerFromConfig();
+  }
+
   /** Removes a camera from the registry; the node analysing it stops it. False when it was not registered. */
   async unregister(id: string): Promise<boolean> {
     const buckets = await this.#ready();
     const known = await buckets.cameras.get(id).catch((err) => {
       throw this.#connection.failure(err);
     });
-    if (!known || known.operation !== 'PUT') return false;
+    if (known?.operation !== 'PUT') return false;
     await buckets.cameras.delete(id);
     this.#view.cameras.delete(id);
     if (this.#leases.holds(id)) {
@@ -248,7 +256,30 @@ export class ClusterNode {
       }
     }
     for (const id of this.#leases.held()) this.#local?.say(id, 'cluster broker reachable again');
+    await this.#registerFromConfig();
     this.#soon();
+  }
+
+  async #registerFromConfig(): Promise<void> {
+    const waiting = this.#fromConfig;
+    this.#fromConfig = [];
+    for (const { camera, id } of waiting) {
+      const known = [...this.#view.cameras.values()].some((c) => c.name === camera.name);
+      if (known) continue;
+      try {
+        await this.register(camera, id);
+      } catch (err) {
+        if (errorCode(err) === 'NAME_TAKEN') continue;
+        if (errorCode(err) === 'CLUSTER_UNAVAILABLE' || errorCode(err) === 'CLUSTER_UNREACHABLE') {
+          this.#fromConfig.push({ camera, id }); // the broker went away again: at the next connect
+        } else {
+          this.#logger.error(
+            { err: errorMessage(err), camera: camera.name },
+            'camera from the config file not registered',
+          );
+        }
+      }
+    }
   }
 
   #onDisconnected(): void {

@@ -3,7 +3,7 @@ import { dirname, resolve, sep } from 'node:path';
 import { CloseOnce } from '../core/CloseOnce.js';
 import { MAX_CAMERA_URL_LENGTH, parseCameraUrl } from '../core/cameraUrl.js';
 import type { CameraConfig, Config } from '../core/config.js';
-import { AppError, errorCode, errorMessage, InputError } from '../core/errors.js';
+import { AppError, errorMessage, InputError } from '../core/errors.js';
 import { clipReason } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Source } from '../core/source.js';
@@ -69,11 +69,12 @@ export class StreamManager {
     const { config, logger, directory } = this.#options;
     if (directory) {
       for (const camera of config.cameras) {
-        await this.#register(camera).catch((err) => {
-          if (errorCode(err) !== 'NAME_TAKEN') {
-            logger.error({ err: errorMessage(err), camera: camera.name }, 'camera from the config file not registered');
-          }
-        });
+        try {
+          const prepared = this.#prepare(camera, { local: false });
+          directory.registerFromConfig({ name: prepared.name, url: prepared.keptUrl }, `cam-${slug(prepared.name)}`);
+        } catch (err) {
+          logger.error({ err: errorMessage(err), camera: camera.name }, 'camera from the config file not registered');
+        }
       }
       return;
     }
@@ -255,8 +256,10 @@ export class StreamManager {
     });
   }
 
+  /** A WebRTC stream's id; in a cluster it names this node, so that no two nodes give the same id. */
   nextWebRtcId(): string {
-    return this.#uniqueId(`webrtc-${this.#nextWebRtc++}`);
+    const node = this.#options.directory?.node;
+    return this.#uniqueId(node ? `webrtc-${node}-${this.#nextWebRtc++}` : `webrtc-${this.#nextWebRtc++}`);
   }
 
   /**

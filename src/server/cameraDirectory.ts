@@ -12,6 +12,11 @@ export interface CameraDirectory {
   readonly node: string;
   /** Registers a camera for the whole cluster under `id` (or a free variant); `NAME_TAKEN` when the name is. */
   register(camera: { name: string; url: string }, id: string): Promise<string>;
+  /**
+   * A camera of the config file: registered now, or as soon as the broker is there (a degraded start); left as it is
+   * when the registry has a camera of that name already.
+   */
+  registerFromConfig(camera: { name: string; url: string }, id: string): void;
   /** Removes it from the registry (its node stops it); false when it was not registered. */
   unregister(id: string): Promise<boolean>;
   isCamera(id: string): boolean;

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RTCPeerConnection } from 'werift';
+import WebSocket from 'ws';
 import { startRelay } from '../fixtures/mosquitto.js';
 import { ensureNatsServer, type NatsBroker, startNats } from '../fixtures/natsServer.js';
 import { freePort, type RtspTestServer, startRtspServer } from '../fixtures/rtspServer.js';
@@ -144,6 +146,46 @@ describe('three nodes over NATS JetStream', () => {
     expect(health).toMatchObject({ state: 'connected', node: 'a', nodes: 3 });
     expect(health?.events.in).toBeGreaterThan(0);
   }, 180_000);
+
+  it('a WebRTC publisher on B: its stream runs on B, C lists it and gets its events, a DELETE on C ends it on B', async () => {
+    const sub = subscribe(the('c').url, '?types=stream.state');
+    await sub.opened;
+    const pub = new RTCPeerConnection({ iceServers: [] });
+    pub.addTransceiver('video', { direction: 'sendonly' });
+    await pub.setLocalDescription(await pub.createOffer());
+    if (pub.iceGatheringState !== 'complete') await pub.iceGatheringStateChange.watch((x) => x === 'complete', 5000);
+    const ws = new WebSocket(`${the('b').url.replace('http', 'ws')}/signal`);
+    await new Promise((r) => ws.once('open', r));
+    const answer = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+    ws.send(JSON.stringify({ type: 'offer', sdp: pub.localDescription?.sdp }));
+    const reply = await answer;
+    const id = reply.streamId as string;
+    expect(id).toMatch(/^webrtc-b-/); // ids name their node: two nodes never give the same one
+    await pub.setRemoteDescription({ type: 'answer', sdp: reply.sdp as string });
+    try {
+      let listed: Awaited<ReturnType<NodeProcess['streams']>>[number] | undefined;
+      const deadline = Date.now() + 10_000;
+      while (!listed && Date.now() < deadline) {
+        listed = (await the('c').streams()).find((x) => x.id === id);
+        if (!listed) await sleep(100);
+      }
+      expect(listed).toMatchObject({ node: 'b', kind: 'webrtc' });
+      expect((await the('b').cluster())?.owned).not.toContain(id); // local to B, not a leased camera
+      await waitFor('its stream.state on C', () => sub.messages.find((m) => m.streamId === id), 10_000);
+      const del = await fetch(`${the('c').url}/api/streams/${id}`, { method: 'DELETE' });
+      expect(del.status).toBe(204);
+      await waitFor(
+        'closed, as seen on C',
+        () => sub.messages.find((m) => m.streamId === id && m.state === 'closed'),
+        10_000,
+      );
+      expect((await the('b').streams()).some((x) => x.id === id)).toBe(false);
+    } finally {
+      ws.close();
+      await pub.close();
+      sub.ws.close();
+    }
+  }, 60_000);
 
   it('kill -9 of a node: its cameras are analysed elsewhere within the bound, once, with no ffmpeg left behind', async () => {
     const before = await owners(alive());

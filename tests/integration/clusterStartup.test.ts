@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureNatsServer, type NatsBroker, startNats } from '../fixtures/natsServer.js';
+import { ensureNatsServer, startNats } from '../fixtures/natsServer.js';
 import { freePort } from '../fixtures/rtspServer.js';
 import { type NodeProcess, startNode } from '../helpers/clusterNodes.js';
 
@@ -92,13 +92,14 @@ describe('serve --cluster with a broker it cannot use', () => {
     expect(run.stderr).not.toContain(wrong);
   });
 
-  it('onUnreachable: degraded serves alone, says so in /healthz, and joins when the broker comes', async () => {
+  it('onUnreachable: degraded serves alone, says so in /healthz, and joins when the broker comes, config cameras and all', async () => {
     const port = await freePort();
     let node: NodeProcess | undefined;
     try {
       node = await startNode('lonely', dir, {
         models: { workers: 1 },
         cluster: { url: `nats://127.0.0.1:${port}`, onUnreachable: 'degraded', renewMs: 500, leaseMs: 3000 },
+        cameras: [{ name: 'from-config', url: 'rtsp://127.0.0.1:1/y' }],
       });
       expect((await node.cluster())?.state).toBe('connecting');
       const refused = await node.addCamera('later', 'rtsp://127.0.0.1:1/x');
@@ -112,6 +113,12 @@ describe('serve --cluster with a broker it cannot use', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await node.addCamera('later', 'rtsp://127.0.0.1:1/x')).status).toBe(201);
+      // The config file's camera, which could not be registered at start, is registered once the broker is there.
+      const names = async () => (await (node as NodeProcess).streams()).map((s) => s.name).sort();
+      const until = Date.now() + 10_000;
+      while (!(await names()).includes('from-config') && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await names()).toEqual(['from-config', 'later']);
     } finally {
       await node?.stop();
     }
