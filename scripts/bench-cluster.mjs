@@ -78,7 +78,11 @@ function ffmpegsOf(pid) {
 const dir = mkdtempSync(join(tmpdir(), 'emostream-bench-cluster-'));
 const cleanups = [];
 process.on('exit', () => {
-  for (const c of cleanups) c();
+  for (const c of cleanups) {
+    try {
+      c();
+    } catch {} // gone already
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -72,8 +72,16 @@ export class ClusterView {
       .map((r) => r.record);
   }
 
+  /**
+   * The nodes the placement may give cameras to: this one and the others alive, less those whose record lists a
+   * registered camera that nobody's lease covers any more. A live node renews its leases well before they can lapse;
+   * one whose lease lapsed is dead or cut off, even while its record is not stale yet, and its cameras go to the others
+   * at once rather than after their "overdue" delay.
+   */
   loads(me: NodeLoad): NodeLoad[] {
-    const others = this.others(me.node).map((r) => ({ node: r.node, streams: r.streams.length, capacity: r.capacity }));
+    const others = this.others(me.node)
+      .filter((r) => !r.streams.some((s) => s.state !== 'closed' && this.cameras.has(s.id) && !this.leases.has(s.id)))
+      .map((r) => ({ node: r.node, streams: r.streams.length, capacity: r.capacity }));
     return [me, ...others];
   }
 
