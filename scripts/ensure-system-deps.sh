@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (a real Chromium for the browser tests, GStreamer's RTSP server
-# for a real camera on loopback, Mosquitto for a real MQTT broker on loopback, PyTorch for the lab's CNN training
-# script), when they are missing. Fails with a clear message when it cannot.
+# for a real camera on loopback, Mosquitto for a real MQTT broker on loopback, nats-server for the cluster's broker
+# on loopback, PyTorch for the lab's CNN training script), when they are missing. Fails with a clear message when it cannot.
 set -euo pipefail
 
 need=()
@@ -17,6 +17,8 @@ fi
 # The MQTT tests start their own broker (never the system service) and read it with mosquitto_sub.
 if ! command -v mosquitto >/dev/null 2>&1 && ! [ -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
+# The cluster tests start their own nats-server with JetStream (never the system service).
+[ -x /usr/sbin/nats-server ] || need+=(nats-server)
 # src/lab/cnn: training, plots and ONNX export on Debian's PyTorch.
 if ! /usr/bin/python3 -c 'import torch, PIL, matplotlib, onnx' >/dev/null 2>&1; then
   need+=(python3-torch python3-pil python3-matplotlib python3-onnx)
@@ -33,6 +35,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }; then
-  echo "ensure-system-deps: apt-get could not install ${need[*]}; the media, browser and MQTT tests cannot run without them." >&2
+  echo "ensure-system-deps: apt-get could not install ${need[*]}; the media, browser, MQTT and cluster tests cannot run without them." >&2
   exit 1
 fi

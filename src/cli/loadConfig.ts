@@ -7,6 +7,8 @@ import { ConfigError } from '../core/errors.js';
 export interface ConfigOverrides {
   host?: string;
   port?: number;
+  /** `serve --cluster URL`: the cluster's broker (turns the cluster on, or replaces cluster.url). */
+  cluster?: string;
 }
 
 /** Environment variables that override secrets in the file. */
@@ -18,6 +20,14 @@ const TOKEN_ENV = {
 
 /** The MQTT broker password (used only when the file has an `mqtt` section: the variable alone turns nothing on). */
 const MQTT_PASSWORD_ENV = 'EMOSTREAM_MQTT_PASSWORD';
+
+/** The cluster broker's credentials (used only when the cluster is on). */
+const CLUSTER_ENV = {
+  token: 'EMOSTREAM_CLUSTER_TOKEN',
+  user: 'EMOSTREAM_CLUSTER_USER',
+  password: 'EMOSTREAM_CLUSTER_PASSWORD',
+  credsFile: 'EMOSTREAM_CLUSTER_CREDS',
+} as const;
 
 /**
  * Reads the YAML file (if any), substitutes `${VAR}` in strings from the environment (so camera passwords need
@@ -59,9 +69,22 @@ export function loadConfig(
   if (expanded.mqtt && typeof expanded.mqtt === 'object' && env[MQTT_PASSWORD_ENV]) {
     withSecrets.mqtt = { ...(expanded.mqtt as object), password: env[MQTT_PASSWORD_ENV] };
   }
+  const cluster = clusterSection(expanded.cluster, overrides.cluster, env);
+  if (cluster) withSecrets.cluster = cluster;
   const result = configSchema.safeParse(withSecrets);
   if (!result.success) throw new ConfigError(`${where}: ${describeIssues(result.error)}`);
   return deepFreeze(result.data);
+}
+
+function clusterSection(section: unknown, url: string | undefined, env: NodeJS.ProcessEnv): unknown {
+  if (section === undefined && url === undefined) return undefined;
+  if (section !== undefined && (typeof section !== 'object' || section === null)) return section; // the schema says why
+  const out: Record<string, unknown> = { ...(section as object) };
+  if (url !== undefined) out.url = url;
+  for (const [key, name] of Object.entries(CLUSTER_ENV)) {
+    if (env[name]) out[key] = env[name];
+  }
+  return out;
 }
 
 function describeIssues(error: ZodError): string {

@@ -20,6 +20,8 @@ export type EventSink = (event: BusEvent) => void;
 export interface EventFilter {
   streams?: Iterable<string>;
   types?: Iterable<BusEventType>;
+  /** Only the events of this node's streams, not those another node of the cluster published here (src/cluster). */
+  localOnly?: boolean;
 }
 
 export interface EventBusOptions {
@@ -47,12 +49,15 @@ export interface EventBusStats {
   rejected: Record<string, number>;
   /** Publishes after close (shutting down; the event is lost). */
   afterClose: number;
+  /** Of `published`: events of other nodes of the cluster, handed over by src/cluster. */
+  remote: number;
 }
 
 interface SinkEntry {
   sink: EventSink;
   streams: ReadonlySet<string> | undefined;
   types: ReadonlySet<BusEventType> | undefined;
+  localOnly: boolean;
   active: boolean;
 }
 
@@ -74,6 +79,7 @@ export class EventBus {
   #delivered = 0;
   #sinkErrors = 0;
   #afterClose = 0;
+  #remote = 0;
   readonly #rejected: Record<string, number> = {};
 
   constructor(options: EventBusOptions = {}) {
@@ -97,6 +103,7 @@ export class EventBus {
       rateLimited: this.#limiter?.stats.limited ?? 0,
       rejected: { ...this.#rejected },
       afterClose: this.#afterClose,
+      remote: this.#remote,
     };
   }
 
@@ -107,6 +114,7 @@ export class EventBus {
       sink,
       streams: toSet(filter.streams),
       types: toSet(filter.types),
+      localOnly: filter.localOnly === true,
       active: true,
     };
     this.#sinks = [...this.#sinks, entry];
@@ -125,9 +133,11 @@ export class EventBus {
   /**
    * Hands `event` to every sink whose filter selects it. Returns how many sinks received it (0 when the
    * rate limit held a `face.update` back). Throws `InvalidEventError` for an invalid event when validating,
-   * `InvalidStateError` after close; never throws because of a sink.
+   * `InvalidStateError` after close; never throws because of a sink. A `remote` event (another node's, already
+   * rate-limited there) skips the rate limit and the sinks that asked for `localOnly`.
    */
-  publish(event: BusEvent): number {
+  publish(event: BusEvent, origin: 'local' | 'remote' = 'local'): number {
+    const remote = origin === 'remote';
     if (this.closed) this.#afterClose++;
     this.#lifecycle.assertOpen();
     if (this.#validate) {
@@ -142,14 +152,16 @@ export class EventBus {
         });
       }
     }
-    if (this.#limiter) {
+    if (this.#limiter && !remote) {
       if (event.type === 'face.update' && !this.#limiter.allow(event.trackId, event.ts)) return 0;
       if (event.type === 'face.end') this.#limiter.forget(event.trackId);
     }
     this.#published++;
+    if (remote) this.#remote++;
     let delivered = 0;
     for (const entry of this.#sinks) {
       if (!entry.active) continue; // unsubscribed by an earlier sink during this publish
+      if (remote && entry.localOnly) continue;
       if (entry.types && !entry.types.has(event.type)) continue;
       if (entry.streams && !entry.streams.has(event.streamId)) continue;
       try {

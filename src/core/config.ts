@@ -270,6 +270,68 @@ const mqtt = z
     path: ['reconnectMaxMs'],
   });
 
+/** Broker URL schemes of the cluster (NATS over TCP, NATS over TLS). */
+export const CLUSTER_URL_SCHEMES = ['nats:', 'tls:'] as const;
+
+/** One or more broker URLs, comma-separated (the members of a NATS cluster). */
+function isClusterUrl(value: string): boolean {
+  return value.split(',').every((part) => {
+    try {
+      const url = new URL(part.trim());
+      return (CLUSTER_URL_SCHEMES as readonly string[]).includes(url.protocol) && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Several `serve` nodes sharing the cameras over NATS JetStream (docs/scaling.md): off unless this section (or
+ * `serve --cluster URL`) is present. Credentials better from EMOSTREAM_CLUSTER_TOKEN, EMOSTREAM_CLUSTER_USER and
+ * EMOSTREAM_CLUSTER_PASSWORD, or EMOSTREAM_CLUSTER_CREDS (a .creds file).
+ */
+const cluster = z
+  .object({
+    url: z
+      .string()
+      .max(4096)
+      .refine(isClusterUrl, { message: 'must be nats:// or tls:// URLs with a host (comma-separated)' }),
+    /** Names the cluster's buckets and subjects: clusters with different names share a broker without meeting. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1 to 32 letters, digits, _ or -')
+      .default('emostream'),
+    /** This node's id, unique in the cluster; default: the host name and the process id. */
+    node: z
+      .string()
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/, 'must be 1 to 64 letters, digits, _, - or .')
+      .optional(),
+    /** A camera's lease: the bucket's max_age; a dead node's cameras are free again this long after its last renewal. */
+    leaseMs: z.number().int().min(300).max(3_600_000).default(15_000),
+    /** Leases are renewed, and the cluster looked at, this often (at most a third of leaseMs). */
+    renewMs: z.number().int().min(100).default(5000),
+    /** At start: `fail` (exit with CLUSTER_UNREACHABLE) or `degraded` (serve alone, keep trying) without a broker. */
+    onUnreachable: z.enum(['fail', 'degraded']).default('fail'),
+    connectTimeoutMs: z.number().int().positive().default(5000),
+    /** Reconnect backoff: doubles from min to max. */
+    reconnectMinMs: z.number().int().positive().default(250),
+    reconnectMaxMs: z.number().int().positive().default(10_000),
+    token: z.string().min(1).optional(),
+    user: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    /** A NATS .creds file (JWT and NKey seed). */
+    credsFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((c) => c.renewMs * 3 <= c.leaseMs, {
+    message: 'renewMs must be at most a third of leaseMs',
+    path: ['renewMs'],
+  })
+  .refine((c) => c.reconnectMaxMs >= c.reconnectMinMs, {
+    message: 'reconnectMaxMs must be >= reconnectMinMs',
+    path: ['reconnectMaxMs'],
+  });
+
 export const configSchema = z
   .object({
     server: server.default(server.parse({})),
@@ -292,9 +354,12 @@ export const configSchema = z
     cameras: z.array(camera).default([]),
     /** The MQTT sink; absent = off. */
     mqtt: mqtt.optional(),
+    /** Several nodes sharing the cameras over NATS JetStream; absent = this server alone. */
+    cluster: cluster.optional(),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type CameraConfig = z.infer<typeof camera>;
 export type MqttConfig = z.infer<typeof mqtt>;
+export type ClusterConfig = z.infer<typeof cluster>;

@@ -81,6 +81,17 @@ export const ERROR_CATALOGUE = {
     status: 502,
     meaning: 'the MQTT broker refused the connection for another reason (client id, protocol)',
   },
+  // the cluster (the NATS broker)
+  CLUSTER_UNREACHABLE: {
+    status: 502,
+    meaning: 'the NATS broker of cluster.url does not answer, or is not a NATS server',
+  },
+  CLUSTER_UNAUTHORIZED: { status: 502, meaning: 'the NATS broker refused our credentials' },
+  CLUSTER_NO_JETSTREAM: { status: 502, meaning: 'the NATS broker runs without JetStream (nats-server -js)' },
+  CLUSTER_UNAVAILABLE: {
+    status: 503,
+    meaning: 'a change for the whole cluster (adding or removing a camera) while the NATS broker is unreachable',
+  },
   // configuration and life cycle
   CONFIG_INVALID: { status: 500, meaning: 'the configuration has an unknown key or a wrong value' },
   CONFIG_UNREADABLE: { status: 500, meaning: 'the configuration file cannot be read' },

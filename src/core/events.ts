@@ -202,6 +202,14 @@ export function encodeEvent(event: BusEvent | DroppedNotice | EventsErrorMessage
   return text;
 }
 
+/**
+ * Keeps `text` as the wire text of `event`, which was parsed from it: an event another node encoded (src/cluster)
+ * is sent on as received, not serialised again. Only for text made by `encodeEvent` and checked against the schema.
+ */
+export function rememberEncoding(event: BusEvent, text: string): void {
+  encoded.set(event, text);
+}
+
 function serialise(event: BusEvent | DroppedNotice | EventsErrorMessage): string {
   if (!('emotion' in event)) return JSON.stringify(event);
   const scoresOk = inLabelOrder(event.emotion.scores);

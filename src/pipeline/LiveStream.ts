@@ -79,6 +79,8 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   #current: Promise<void> = Promise.resolve();
   /** Why the stream ended, once its `stream.state closed` is published (exactly one per stream). */
   #closedReason: string | undefined;
+  /** The reason its owner gave when closing it. */
+  #closeReason = 'removed';
 
   constructor(id: string, name: string, source: Source, deps: LiveStreamDeps, url?: string) {
     super();
@@ -137,7 +139,9 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     };
   }
 
-  close(): Promise<void> {
+  /** Stops the stream; its `stream.state closed` says `reason` (default `removed`). */
+  close(reason?: string): Promise<void> {
+    if (reason !== undefined && !this.closed) this.#closeReason = reason;
     return this.#lifecycle.close();
   }
 
@@ -240,7 +244,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     this.source.off('error', this.#onError);
     await this.source.close();
     this.#latest?.frame.release?.();
-    this.#publishClosed('removed');
-    this.emit('closed', this.#closedReason ?? 'removed');
+    this.#publishClosed(this.#closeReason);
+    this.emit('closed', this.#closedReason ?? this.#closeReason);
   }
 }

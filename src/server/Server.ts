@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { ClusterNode } from '../cluster/ClusterNode.js';
 import { CloseOnce } from '../core/CloseOnce.js';
 import type { Config } from '../core/config.js';
 import { EventBus } from '../core/EventBus.js';
@@ -19,7 +20,9 @@ import { SignalingServer } from '../signaling/SignalingServer.js';
 import { MqttSink } from '../sinks/mqtt/MqttSink.js';
 import { Auth } from './auth.js';
 import { ConcurrencyLimit } from './ConcurrencyLimit.js';
-import { EventsServer } from './EventsServer.js';
+import { registerClusterMetrics } from './clusterMetrics.js';
+import { localStreamsOf } from './clusterStreams.js';
+import { EVENTS_SERVER_DEFAULTS, EventsServer } from './EventsServer.js';
 import { HostCheck } from './HostCheck.js';
 import { createRequestHandler } from './httpRoutes.js';
 import { Metrics } from './Metrics.js';
@@ -50,16 +53,27 @@ export class Server {
   readonly #events: EventsServer;
   /** The MQTT sink, when `mqtt` is configured. */
   readonly #mqtt: MqttSink | undefined;
+  /** This server as a node of a cluster, when `cluster` is configured (docs/scaling.md). */
+  readonly #cluster: ClusterNode | undefined;
   readonly #signaling: SignalingServer;
   readonly #gate: UpgradeGate;
   readonly #sockets = new Set<Socket>();
   readonly #lifecycle = new CloseOnce('Server', () => this.#shutdown());
   readonly #startedAt = Date.now();
 
-  private constructor(config: Readonly<Config>, logger: Logger, pool: InferencePool, auth: Auth) {
+  private constructor(
+    config: Readonly<Config>,
+    logger: Logger,
+    pool: InferencePool,
+    auth: Auth,
+    bus: EventBus,
+    cluster: ClusterNode | undefined,
+  ) {
     this.config = config;
     this.#logger = logger;
     this.#pool = pool;
+    this.#bus = bus;
+    this.#cluster = cluster;
     let metrics: Metrics | undefined;
     const engine = createAnalysisEngine(
       pool,
@@ -76,10 +90,10 @@ export class Server {
       },
     );
     this.#batcher = engine.batcher;
-    this.#bus = new EventBus({ maxUpdatesPerSecond: config.events.maxUpdatesPerSecond });
     this.#streams = new StreamManager({
       config,
       logger,
+      ...(cluster ? { directory: cluster } : {}),
       deps: {
         engine,
         analysis: config.analysis,
@@ -129,6 +143,7 @@ export class Server {
       ...(this.#mqtt ? { mqtt: () => (this.#mqtt as MqttSink).stats } : {}),
     });
     const analyzeLimit = new ConcurrencyLimit(ANALYZE_CONCURRENCY, ANALYZE_WAITING);
+    if (cluster) registerClusterMetrics(metrics.registry, () => cluster.stats);
     registerReliabilityMetrics(metrics.registry, {
       bus: () => this.#bus.stats,
       events: () => this.#events.stats,
@@ -165,6 +180,7 @@ export class Server {
             tensors: await pool.numTensors(),
             heapUsedBytes: process.memoryUsage().heapUsed,
             ...(this.#mqtt ? { mqtt: this.#mqtt.stats } : {}),
+            ...(cluster ? { cluster: cluster.stats } : {}),
           };
         },
         webClientDir: WEB_CLIENT_DIR,
@@ -188,6 +204,17 @@ export class Server {
 
   static async start(config: Readonly<Config>, logger: Logger): Promise<Server> {
     const auth = new Auth(config); // refuses to start on a public interface without tokens
+    const bus = new EventBus({ maxUpdatesPerSecond: config.events.maxUpdatesPerSecond });
+    // The broker before the models: a wrong or unreachable cluster URL stops the start at once, naming it.
+    const cluster = config.cluster
+      ? await ClusterNode.start({
+          config: config.cluster,
+          bus,
+          maxStreams: config.limits.maxStreams,
+          maxEventBytes: EVENTS_SERVER_DEFAULTS.maxMessageBytes,
+          logger: logger.child({ component: 'cluster' }),
+        })
+      : undefined;
     const pool = await InferencePool.create({
       workers: config.models.workers || availableParallelism(),
       engine: config.models.engine,
@@ -199,10 +226,14 @@ export class Server {
         masks: config.models.mask ? [config.models.mask] : [],
       },
       logger: logger.child({ component: 'inference' }),
+    }).catch(async (err) => {
+      await cluster?.close();
+      throw err;
     });
-    const server = new Server(config, logger, pool, auth);
+    const server = new Server(config, logger, pool, auth, bus, cluster);
     await server.#listen();
     await server.#streams.boot();
+    cluster?.begin(localStreamsOf(server.#streams, cluster));
     return server;
   }
 
@@ -272,11 +303,13 @@ export class Server {
   async #shutdown(): Promise<void> {
     this.#logger.info('shutting down');
     this.#mqtt?.beginShutdown();
+    this.#cluster?.stopClaiming();
     this.#gate.detach();
     const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeIdleConnections();
     await this.#signaling.close();
     await this.#streams.close();
+    await this.#cluster?.close(); // the cameras are stopped: their leases go, the others take them
     await this.#batcher.close();
     await Promise.all([this.#events.close(), this.#mqtt?.close()]);
     await this.#bus.close();

@@ -9,6 +9,8 @@ export interface StreamInfo {
   fps: number;
   faces: number;
   url?: string;
+  /** In a cluster: the node that analyses it (absent while no node does: state `unassigned`). */
+  node?: string;
 }
 
 /** An error from the server (`{"error":{"code","message"}}`) or from the network, with a stable code. */

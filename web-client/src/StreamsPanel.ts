@@ -180,7 +180,9 @@ export class StreamsPanel {
     set(cells.name, s.name);
     cells.name.title = s.url ?? s.id;
     set(cells.kind, s.kind === 'webrtc' ? 'webcam' : s.kind);
-    set(cells.state, s.state);
+    // In a cluster the state says where the stream runs (docs/scaling.md).
+    set(cells.state, s.node ? `${s.state} on ${s.node}` : s.state);
+    if (s.node) tr.dataset.node = s.node;
     cells.state.className = `state state-${s.state}`;
     set(cells.fps, Number.isFinite(s.fps) ? s.fps.toFixed(1) : '–');
     set(cells.faces, String(s.faces));

@@ -113,7 +113,8 @@ export class MqttSink {
         }
       });
     }
-    this.#subscription = options.bus.subscribe((event) => this.#onEvent(event));
+    // This node's streams only: in a cluster every node publishes its own (docs/scaling.md), never another's again.
+    this.#subscription = options.bus.subscribe((event) => this.#onEvent(event), { localOnly: true });
     this.#summaryTimer = setInterval(() => this.#publishSummaries(), config.summaryIntervalMs);
     this.#summaryTimer.unref();
     this.#connection.start();

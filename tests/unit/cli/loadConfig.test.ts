@@ -108,4 +108,42 @@ cameras:
       /unknown key mqtt\.retian/,
     );
   });
+  it('cluster: off unless configured or --cluster; credentials from the environment; defaults as documented', () => {
+    const env = { EMOSTREAM_CLUSTER_TOKEN: 'token-from-env', EMOSTREAM_CLUSTER_USER: 'emo' };
+    expect(loadConfig(undefined, {}, env).cluster).toBeUndefined(); // the variables alone turn nothing on
+    expect(loadConfig(undefined, { cluster: 'nats://10.0.0.5:4222' }, env).cluster).toEqual({
+      url: 'nats://10.0.0.5:4222',
+      name: 'emostream',
+      leaseMs: 15_000,
+      renewMs: 5000,
+      onUnreachable: 'fail',
+      connectTimeoutMs: 5000,
+      reconnectMinMs: 250,
+      reconnectMaxMs: 10_000,
+      token: 'token-from-env',
+      user: 'emo',
+    });
+    const path = file('cluster: { url: "nats://a:4222", name: site-2, leaseMs: 6000, renewMs: 2000 }\n');
+    expect(loadConfig(path, { cluster: 'tls://b:4222,tls://c:4222' }, {}).cluster).toMatchObject({
+      url: 'tls://b:4222,tls://c:4222',
+      name: 'site-2',
+      leaseMs: 6000,
+    });
+  });
+
+  it('cluster: a wrong URL, name or lease is CONFIG_INVALID naming the key', () => {
+    const cases: [string, string][] = [
+      ['cluster: { url: "http://127.0.0.1:4222" }', 'cluster.url: must be nats:// or tls://'],
+      ['cluster: { url: "nats://" }', 'cluster.url'],
+      ['cluster: { url: "nats://h", name: "a.b" }', 'cluster.name'],
+      [
+        'cluster: { url: "nats://h", leaseMs: 3000, renewMs: 1500 }',
+        'cluster.renewMs: renewMs must be at most a third of leaseMs',
+      ],
+      ['cluster: { url: "nats://h", nod: x }', 'unknown key cluster.nod'],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => loadConfig(file(`${text}\n`), {}, {}), text).toThrow(message);
+    }
+  });
 });

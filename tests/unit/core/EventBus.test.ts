@@ -218,4 +218,18 @@ describe('UpdateRateLimiter', () => {
     expect(limiter.stats.tracks).toBe(100);
     expect(() => new UpdateRateLimiter({ maxPerSecond: 0 })).toThrow(RangeError);
   });
+  it("hands remote events (another node's) to every sink but the localOnly ones, without rate-limiting them", () => {
+    const bus = new EventBus({ maxUpdatesPerSecond: 1 });
+    const all: BusEvent[] = [];
+    const local: BusEvent[] = [];
+    bus.subscribe((e) => all.push(e));
+    bus.subscribe((e) => local.push(e), { localOnly: true });
+    bus.publish(face('face.update', 'a', 1, 1000));
+    bus.publish(face('face.update', 'b', 1, 1000), 'remote');
+    bus.publish(face('face.update', 'b', 1, 1001), 'remote'); // the origin's limiter let it through: so does ours
+    expect(all.map((e) => e.streamId)).toEqual(['a', 'b', 'b']);
+    expect(local.map((e) => e.streamId)).toEqual(['a']);
+    expect(bus.stats).toMatchObject({ published: 3, remote: 2, rateLimited: 0 });
+    expect(() => bus.publish({ ...state('c', 1), reason: 'x'.repeat(501) }, 'remote')).toThrow(InvalidEventError);
+  });
 });
