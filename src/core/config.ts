@@ -108,7 +108,7 @@ const analysis = z
   .object({
     /** Analyzed frames per second per stream. */
     fps: z.number().positive().max(60).default(5),
-    /** Run the detector every k analyzed frames (and at once when a track is lost); 1 = every frame. */
+    /** Run the detector every k analyzed frames (and at once when a track was just missed); 1 = every frame. */
     detectEvery: z.number().int().min(1).max(100).default(3),
     /** Width of decoded frames (height follows the aspect). */
     frameWidth: z.number().int().min(64).max(3840).default(640),

@@ -73,6 +73,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
   #busy = false;
   #analyzed = 0;
   #skipped = 0;
+  #detections = 0;
   #classified = 0;
   #reused = 0;
   #latest: AnalyzedFrame | undefined;
@@ -120,6 +121,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       dropped: stats.dropped,
       analyzed: this.#analyzed,
       skippedNoMotion: this.#skipped,
+      detections: this.#detections,
       facesClassified: this.#classified,
       facesReused: this.#reused,
     };
@@ -173,7 +175,12 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
     let kept = false;
     try {
       const result = await this.#analyzer.step(frame);
-      if (this.closed) return;
+      if (this.closed) {
+        // Closing: the teardown waits for this step, then ends the tracks. Its events go out first (unless the
+        // closed event is out already), so that a track this step announced gets its face.new before its face.end.
+        if (this.#closedReason === undefined) for (const event of result.events) this.#publish(event);
+        return;
+      }
       this.#recent.push(Date.now());
       if (result.skipped) {
         this.#skipped++;
@@ -181,6 +188,7 @@ export class LiveStream extends TypedEmitter<LiveStreamEvents> {
       }
       for (const event of result.events) this.#publish(event);
       this.#analyzed++;
+      if (result.detected) this.#detections++;
       this.#classified += result.classified;
       this.#reused += result.reused;
       const previous = this.#latest?.frame;

@@ -13,6 +13,8 @@ export interface StreamCounters {
   analyzed: number;
   /** Frames the motion gate skipped: nothing moved and no face was tracked. */
   skippedNoMotion: number;
+  /** Analyzed frames the face detector ran on (the others carried the tracks by prediction). */
+  detections: number;
   /** Faces the emotion model ran on, and faces whose unchanged crop kept their scores. */
   facesClassified: number;
   facesReused: number;
@@ -67,6 +69,7 @@ export class Metrics {
       'Frames skipped by the motion gate (nothing moved, no face tracked)',
       (s) => s.skippedNoMotion,
     );
+    perStream('emostream_detections_total', 'Analyzed frames the face detector ran on', (s) => s.detections);
     perStream('emostream_faces_classified_total', 'Faces the emotion model ran on', (s) => s.facesClassified);
     perStream(
       'emostream_faces_reused_total',

@@ -52,7 +52,11 @@ export class FaceEventDecider {
     this.#maskTauMs = tracking.tauMs ?? SMOOTHER_DEFAULTS.tauMs;
   }
 
-  /** Detect on the next frame: no track to predict, or the last detection missed a track. */
+  /**
+   * Detect on the next frame: no track to predict, or the last detection missed a track for the first time (one
+   * look at once to find it again; a face the detector keeps missing is looked for at the usual cadence, else one
+   * such face made every frame a detection frame: docs/performance.md).
+   */
   get needsDetection(): boolean {
     return this.#active.length === 0 || this.#lostSinceDetection;
   }
@@ -70,7 +74,7 @@ export class FaceEventDecider {
   /** Moves the tracks to `ts` (with detections when the detector ran); returns the boxes to classify, in order. */
   step(ts: number, detections: FaceBox[] | null): { trackId: string; box: Box; score: number }[] {
     const result = detections ? this.#tracker.update(ts, detections) : this.#tracker.predict(ts);
-    if (detections) this.#lostSinceDetection = result.missed.length > 0;
+    if (detections) this.#lostSinceDetection = result.missed.some((t) => t.misses === 1);
     for (const track of result.ended) this.#end(track.id, ts);
     for (const id of [...this.#states.keys()]) {
       if (!this.#tracker.tracks.some((t) => t.id === id)) this.#states.delete(id); // tentative tracks that died

@@ -42,6 +42,8 @@ interface Run {
   /** Shares of the machine (all cores) over the measured seconds. */
   cpu: { node: number; ffmpeg: number; cameras: number };
   skipped: number;
+  /** Of the analyzed frames, the share the detector ran on. */
+  detectShare: number;
   stages: Record<string, number>;
   held: boolean;
 }
@@ -68,6 +70,7 @@ async function scrape(url: string) {
   return {
     analyzed: perStream('emostream_frames_analyzed_total'),
     skipped: perStream('emostream_frames_skipped_no_motion_total'),
+    detections: perStream('emostream_detections_total'),
     stages,
   };
 }
@@ -127,6 +130,7 @@ async function runCameras(
     const after = await scrape(server.url);
     const perStream = [...after.analyzed].map(([id, v]) => (v - (before.analyzed.get(id) ?? 0)) / wall);
     const skipped = [...after.skipped].reduce((s, [id, v]) => s + v - (before.skipped.get(id) ?? 0), 0);
+    const detections = [...after.detections].reduce((s, [id, v]) => s + v - (before.detections.get(id) ?? 0), 0);
     const ffmpeg = cpu1.ffmpeg.reduce((s, c) => s + c.s - (cpu0.ffmpeg.find((b) => b.pid === c.pid)?.s ?? 0), 0);
     const share = (cpuSeconds: number) => cpuSeconds / (wall * CORES);
     const stages: Record<string, number> = {};
@@ -144,6 +148,7 @@ async function runCameras(
       events: latencies.length,
       cpu: { node: share(cpu1.node - cpu0.node), ffmpeg: share(ffmpeg), cameras: share(cpu1.cameras - cpu0.cameras) },
       skipped: skipped / wall,
+      detectShare: detections / Math.max(1, total * wall),
       stages,
       held: (active.length === 0 || Math.min(...active) >= 0.9 * FPS) && !(p95 > 250),
     } satisfies Run;
@@ -176,6 +181,7 @@ function runLine(r: Run): string {
   return (
     `streams=${r.streams} still=${r.still} analyzed_fps_total=${r.total.toFixed(1)} ` +
     `min_active_fps=${active.length ? Math.min(...active).toFixed(2) : '-'} skipped_fps=${r.skipped.toFixed(1)} ` +
+    `detect_share=${r.detectShare.toFixed(2)} ` +
     `p50_ms=${Math.round(r.p50)} p95_ms=${Math.round(r.p95)} events=${r.events} ` +
     `cpu_node=${pct(r.cpu.node)} cpu_ffmpeg=${pct(r.cpu.ffmpeg)} cpu_cameras=${pct(r.cpu.cameras)} held=${r.held ? 'yes' : 'no'}`
   );

@@ -58,3 +58,23 @@ describe('FaceEventDecider mask scores', () => {
     expect(score).toBeGreaterThan(0.5);
   });
 });
+
+describe('FaceEventDecider.needsDetection', () => {
+  it('asks for a detection at once after a first miss, then leaves a face the detector keeps missing to the cadence', () => {
+    const faces = new FaceEventDecider('s1');
+    run(faces, 3); // two confirmed tracks
+    expect(faces.needsDetection).toBe(false);
+    let ts = 1000 + 200 * 3;
+    faces.step(ts, [face(50)]); // the face at 400 is missed once
+    expect(faces.needsDetection).toBe(true);
+    ts += 200;
+    faces.step(ts, [face(50)]); // missed again: still lost, but no more detections every frame for it
+    expect(faces.needsDetection).toBe(false);
+    ts += 200;
+    faces.step(ts, null); // predicted frames do not change it
+    expect(faces.needsDetection).toBe(false);
+    ts += 200;
+    faces.step(ts, []); // the face at 50 missed for the first time (and no track active any more): at once
+    expect(faces.needsDetection).toBe(true);
+  });
+});
