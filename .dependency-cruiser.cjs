@@ -70,6 +70,13 @@ module.exports = {
       to: { path: ['node_modules/werift/', '^(node:)?child_process$'] },
     },
     {
+      name: 'cluster-imports-core-and-pipeline-types',
+      comment: 'The cluster (registry, leases, event transport) knows core and the shape of a stream; the server wires it.',
+      severity: 'error',
+      from: { path: '^src/cluster/' },
+      to: { path: '^src/', pathNot: ['^src/(core|cluster)/', '^src/pipeline/LiveStream\\.ts$'] },
+    },
+    {
       name: 'nats-only-in-cluster',
       comment: 'The NATS client stays inside src/cluster.',
       severity: 'error',

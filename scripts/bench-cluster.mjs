@@ -9,6 +9,7 @@
 //   npm run build && node scripts/bench-cluster.mjs [--nodes 3] [--cameras 6] [--seconds 30]
 //                                                    [--lease-ms 15000] [--renew-ms 5000]
 //
+// `--nodes 1 --cameras 16` measures one node of a cluster at load (no takeover then).
 // Output: one line per measurement, `name key=value ...`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const CAMERAS = opt('cameras', 6);
 const SECONDS = opt('seconds', 30);
 const LEASE_MS = opt('lease-ms', 15_000);
 const RENEW_MS = opt('renew-ms', 5000);
+/** Inference workers per node: one when several nodes share this machine, else one per core (0). */
+const WORKERS = opt('workers', NODES > 1 ? 1 : 0);
 const VIDEO = `${root}../shared/data/video/fr_short_hamilton_clip.mp4`;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -106,7 +109,7 @@ async function startNode(name) {
   const port = await freePort();
   const config = {
     server: { host: '127.0.0.1', port, stateFile: join(dir, `${name}-state.json`) },
-    models: { workers: 1 },
+    models: { workers: WORKERS },
     cluster: { url: `nats://127.0.0.1:${natsPort}`, name: 'bench', node: name, leaseMs: LEASE_MS, renewMs: RENEW_MS },
   };
   writeFileSync(join(dir, `${name}.yaml`), JSON.stringify(config));
@@ -136,7 +139,7 @@ async function startNode(name) {
 
 const nodes = [];
 for (let i = 0; i < NODES; i++) nodes.push(await startNode(String.fromCharCode(97 + i)));
-line('setup', { nodes: NODES, cameras: CAMERAS, leaseMs: LEASE_MS, renewMs: RENEW_MS, seconds: SECONDS });
+line('setup', { nodes: NODES, workers: WORKERS, cameras: CAMERAS, leaseMs: LEASE_MS, renewMs: RENEW_MS, seconds: SECONDS });
 
 const ids = [];
 for (let i = 0; i < CAMERAS; i++) {
@@ -224,6 +227,12 @@ line('per camera', {
 });
 
 // kill -9 the node with the most cameras: time until each of its cameras is live elsewhere.
+if (nodes.length < 2) {
+  for (const n of nodes) n.child.kill('SIGTERM');
+  await Promise.all(nodes.map((n) => n.exited));
+  await cameraServer.stop();
+  process.exit(0);
+}
 const counts = new Map(nodes.map((n) => [n.name, list.filter((x) => x.node === n.name).length]));
 const victim = [...nodes].sort((x, y) => counts.get(y.name) - counts.get(x.name))[0];
 const orphans = list.filter((x) => x.node === victim.name).map((x) => x.id);

@@ -97,4 +97,32 @@ describe('layering rules (npm run lint)', () => {
     expect(out).toContain('sinks-import-core-only: src/sinks/mqtt/Sink.ts → src/sinks/files/x.ts');
     expect(out).toContain('mqtt-only-in-its-sink: src/server/Mqtt.ts → node_modules/mqtt/index.js');
   });
+
+  it('the cluster imports core and the stream types only; the NATS client only in the cluster', () => {
+    const natsPackage = {
+      'node_modules/nats/package.json': '{ "name": "nats", "main": "index.js" }\n',
+      'node_modules/nats/index.js': 'exports.connect = () => undefined;\n',
+    };
+    const ok = cruise({
+      ...natsPackage,
+      'src/cluster/Node.ts':
+        "import { connect } from 'nats';\nimport { bus } from '../core/bus.js';\nimport type { Info } from '../pipeline/LiveStream.js';\nexport const n = [connect, bus];\nexport type I = Info;\n",
+      'src/core/bus.ts': 'export const bus = 1;\n',
+      'src/pipeline/LiveStream.ts': 'export interface Info { id: string }\n',
+      'src/server/Server.ts': "import { n } from '../cluster/Node.js';\nexport const x = n;\n",
+      'web-client/src/main.ts': 'export const w = 1;\n',
+    });
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    const bad = cruise({
+      ...natsPackage,
+      'src/server/Nats.ts': "import { connect } from 'nats';\nexport const c = connect;\n",
+      'src/server/Metrics.ts': 'export const m = 1;\n',
+      'src/cluster/Node.ts': "import { m } from '../server/Metrics.js';\nexport const n = m;\n",
+      'web-client/src/main.ts': 'export const w = 1;\n',
+    });
+    expect(bad.status).not.toBe(0);
+    const out = bad.stdout + bad.stderr;
+    expect(out).toContain('cluster-imports-core-and-pipeline-types: src/cluster/Node.ts → src/server/Metrics.ts');
+    expect(out).toContain('nats-only-in-cluster: src/server/Nats.ts → node_modules/nats/index.js');
+  });
 });
