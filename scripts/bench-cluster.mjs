@@ -139,7 +139,14 @@ async function startNode(name) {
 
 const nodes = [];
 for (let i = 0; i < NODES; i++) nodes.push(await startNode(String.fromCharCode(97 + i)));
-line('setup', { nodes: NODES, workers: WORKERS, cameras: CAMERAS, leaseMs: LEASE_MS, renewMs: RENEW_MS, seconds: SECONDS });
+line('setup', {
+  nodes: NODES,
+  workers: WORKERS,
+  cameras: CAMERAS,
+  leaseMs: LEASE_MS,
+  renewMs: RENEW_MS,
+  seconds: SECONDS,
+});
 
 const ids = [];
 for (let i = 0; i < CAMERAS; i++) {

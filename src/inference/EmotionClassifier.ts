@@ -1,4 +1,3 @@
-import { NUM_EMOTIONS } from '../core/labels.js';
 import { faceApi } from './faceApi.js';
 import { loadGraphModelFromDisk, loadLayersModelFromDisk, loadWeightMapFromDisk } from './modelFiles.js';
 import { labelPermutation, type ModelManifest, permuteRows, type ResolvedModel } from './modelManifest.js';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ModelLoadError } from '../core/errors.js';
 import { type Backbone, type BackboneName, loadBackbone, parseBackbones } from './Backbone.js';
 import type { CropBatch } from './EmotionClassifier.js';

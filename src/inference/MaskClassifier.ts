@@ -1,4 +1,3 @@
-import { ModelLoadError } from '../core/errors.js';
 import type { CropBatch } from './EmotionClassifier.js';
 import { HeadModel } from './HeadModel.js';
 import { maskColumn, type ResolvedModel } from './modelManifest.js';

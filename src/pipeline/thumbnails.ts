@@ -42,5 +42,5 @@ export function meanDifference(a: Uint8Array, b: Uint8Array): number {
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return v < lo ? lo : Math.min(v, hi);
 }
