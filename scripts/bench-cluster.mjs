@@ -12,14 +12,16 @@
 // `--nodes 1 --cameras 16` measures one node of a cluster at load (no takeover then).
 // Output: one line per measurement, `name key=value ...`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { cameraVideo, startCameras, processCpuSeconds } = await import(`${root}dist/lab/bench/cameras.js`);
+const { cameraVideo, ffmpegChildren, freePort, processCpuSeconds, startCameras } = await import(
+  `${root}dist/lab/bench/cameras.js`
+);
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -43,17 +45,6 @@ const line = (name, fields) =>
       .join(' ')}`,
   );
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const canConnect = (port) =>
   new Promise((r) => {
     const s = tcpConnect(port, '127.0.0.1');
@@ -63,20 +54,6 @@ const canConnect = (port) =>
     });
     s.once('error', () => r(false));
   });
-
-/** The pids of `pid`'s ffmpeg children. */
-function ffmpegsOf(pid) {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(stat.split(') ')[1].split(' ')[1]) === pid && comm.startsWith('ffmpeg')) out.push(Number(entry));
-    } catch {}
-  }
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'emostream-bench-cluster-'));
 const cleanups = [];
@@ -192,7 +169,7 @@ const snap = async () =>
       at: performance.now(),
       health: await n.health(),
       cpu: processCpuSeconds(n.child.pid),
-      ffmpegCpu: ffmpegsOf(n.child.pid).reduce((s, pid) => s + processCpuSeconds(pid), 0),
+      ffmpegCpu: ffmpegChildren(n.child.pid).reduce((s, pid) => s + processCpuSeconds(pid), 0),
     })),
   );
 const before = await snap();

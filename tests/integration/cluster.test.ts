@@ -2,14 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RTCPeerConnection } from 'werift';
-import WebSocket from 'ws';
 import { startRelay } from '../fixtures/mosquitto.js';
 import { ensureNatsServer, type NatsBroker, startNats } from '../fixtures/natsServer.js';
 import { freePort, type RtspTestServer, startRtspServer } from '../fixtures/rtspServer.js';
 import { type NodeProcess, owners, startNode, watchOwnership } from '../helpers/clusterNodes.js';
 import { subscribe, waitFor } from '../helpers/serverHarness.js';
 import { SHARED_DATA } from '../helpers/sharedData.js';
+import { offerOverSignal } from '../helpers/signalOffer.js';
 
 /**
  * Issue 17: three `emostream serve` nodes (real processes) share five cameras (four RTSP test patterns from two
@@ -150,15 +149,7 @@ describe('three nodes over NATS JetStream', () => {
   it('a WebRTC publisher on B: its stream runs on B, C lists it and gets its events, a DELETE on C ends it on B', async () => {
     const sub = subscribe(the('c').url, '?types=stream.state');
     await sub.opened;
-    const pub = new RTCPeerConnection({ iceServers: [] });
-    pub.addTransceiver('video', { direction: 'sendonly' });
-    await pub.setLocalDescription(await pub.createOffer());
-    if (pub.iceGatheringState !== 'complete') await pub.iceGatheringStateChange.watch((x) => x === 'complete', 5000);
-    const ws = new WebSocket(`${the('b').url.replace('http', 'ws')}/signal`);
-    await new Promise((r) => ws.once('open', r));
-    const answer = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
-    ws.send(JSON.stringify({ type: 'offer', sdp: pub.localDescription?.sdp }));
-    const reply = await answer;
+    const { pub, ws, reply } = await offerOverSignal(the('b').url);
     const id = reply.streamId as string;
     expect(id).toMatch(/^webrtc-b-/); // ids name their node: two nodes never give the same one
     await pub.setRemoteDescription({ type: 'answer', sdp: reply.sdp as string });

@@ -6,10 +6,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RTCPeerConnection } from 'werift';
-import WebSocket from 'ws';
 import { startServer, subscribe, waitFor } from '../helpers/serverHarness.js';
 import { sharedPath } from '../helpers/sharedData.js';
+import { offerOverSignal } from '../helpers/signalOffer.js';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 let s: Started;
@@ -78,16 +77,7 @@ describe('one owner, one removal, one stream.state closed', () => {
     // 15 s) and closes itself: the same path as a peer that leaves (werift notices that after ~30 s of silence).
     const sub = subscribe(s.url, '?types=stream.state');
     await sub.opened;
-    const pub = new RTCPeerConnection({ iceServers: [] });
-    pub.addTransceiver('video', { direction: 'sendonly' });
-    await pub.setLocalDescription(await pub.createOffer());
-    if (pub.iceGatheringState !== 'complete') await pub.iceGatheringStateChange.watch((x) => x === 'complete', 5000);
-    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/signal`);
-    await new Promise((r) => ws.once('open', r));
-    const closeCode = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-    const answer = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
-    ws.send(JSON.stringify({ type: 'offer', sdp: pub.localDescription?.sdp }));
-    const reply = await answer;
+    const { pub, closeCode, reply } = await offerOverSignal(s.url);
     expect(reply.type).toBe('answer');
     const id = reply.streamId as string;
     expect(((await api('/api/streams')).body as unknown as { id: string }[]).map((x) => x.id)).toEqual([id]);
@@ -105,15 +95,8 @@ describe('one owner, one removal, one stream.state closed', () => {
   it('closing the signalling socket removes the stream, once', async () => {
     const sub = subscribe(s.url, '?types=stream.state');
     await sub.opened;
-    const pub = new RTCPeerConnection({ iceServers: [] });
-    pub.addTransceiver('video', { direction: 'sendonly' });
-    await pub.setLocalDescription(await pub.createOffer());
-    if (pub.iceGatheringState !== 'complete') await pub.iceGatheringStateChange.watch((x) => x === 'complete', 5000);
-    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/signal`);
-    await new Promise((r) => ws.once('open', r));
-    const answer = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
-    ws.send(JSON.stringify({ type: 'offer', sdp: pub.localDescription?.sdp }));
-    const id = (await answer).streamId as string;
+    const { pub, ws, reply } = await offerOverSignal(s.url);
+    const id = reply.streamId as string;
     ws.close();
     await waitFor('the stream closed', () => closedEvents(sub.messages, id).length > 0, 10_000);
     await new Promise((r) => setTimeout(r, 500));

@@ -16,6 +16,20 @@ const post = (url: string, body: unknown) =>
   });
 
 /** Processes whose command line mentions `needle` (to find ffmpeg children even after their parent died). */
+/** `emostream serve --config FILE` as a real process, once it listens; its stderr so far, and its exit code to come. */
+async function serveUntilListening(config: string) {
+  const child = spawn(process.execPath, [resolve('dist/cli/main.js'), 'serve', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitFor('the server to listen', () => log.includes('"msg":"listening"'), 60_000);
+  return { child, log: () => log, exited };
+}
+
 function processesMentioning(needle: string): number[] {
   return readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
@@ -89,19 +103,11 @@ describe('server life cycle', () => {
       `server: { port: ${port}, stateFile: ${join(dir, 'cameras.json')} }\nfiles: { allowDir: ${SHARED_DATA}/video }\n` +
         `cameras:\n  - { name: lobby, url: fr_short_hamilton_clip.mp4 }\nmodels: { workers: 1 }\n`,
     );
-    const child = spawn(process.execPath, [resolve('dist/cli/main.js'), 'serve', '--config', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await waitFor('the server to listen', () => log.includes('"msg":"listening"'), 60_000);
+    const { child, log, exited } = await serveUntilListening(config);
     await waitFor('the camera ffmpeg', () => processesMentioning('fr_short_hamilton_clip.mp4').length > 0);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(log).toContain('"msg":"stopped"');
+    expect(log()).toContain('"msg":"stopped"');
     expect(processesMentioning('fr_short_hamilton_clip.mp4')).toEqual([]);
     expect(existsSync(join(dir, 'cameras.json'))).toBe(false); // config cameras are not written to the state file
   });
@@ -115,15 +121,7 @@ describe('server life cycle', () => {
       `server: { port: ${port}, stateFile: ${join(dir, 'cameras.json')}, shutdownTimeoutMs: 10000 }\n` +
         'models: { workers: 1 }\n',
     );
-    const child = spawn(process.execPath, [resolve('dist/cli/main.js'), 'serve', '--config', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await waitFor('the server to listen', () => log.includes('"msg":"listening"'), 60_000);
+    const { child, exited } = await serveUntilListening(config);
     const sockets: net.Socket[] = [];
     const answers: string[] = [];
     for (const path of ['/./events', '/x/../events', '/x/../signal', '/nowhere']) {

@@ -68,7 +68,8 @@ export async function startCameras(files: Record<string, string>): Promise<Camer
   };
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -89,8 +90,8 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
-/** The pids of this process's ffmpeg children (the stream decoders). */
-export function ffmpegChildren(): number[] {
+/** The pids of the ffmpeg children of `parent` (default this process: the stream decoders). */
+export function ffmpegChildren(parent = process.pid): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -98,7 +99,7 @@ export function ffmpegChildren(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.split(') ')[1]?.split(' ')[1]);
-      if (ppid === process.pid && comm.startsWith('ffmpeg')) out.push(Number(entry));
+      if (ppid === parent && comm.startsWith('ffmpeg')) out.push(Number(entry));
     } catch {
       // gone between readdir and read
     }
